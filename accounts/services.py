@@ -1,0 +1,93 @@
+from django.contrib.sessions.models import Session
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.models import Partner, User
+from accounts.selectors import session_keys_for_user
+
+
+def partner_lock(*, partner_id: int) -> Partner:
+    """Lock a partner's row for the rest of the transaction.
+
+    Every write that enforces a consignment rule takes this lock first, so that two requests
+    for one partner run one after the other. On SQLite, select_for_update is ignored, but the
+    connection opens its transactions with BEGIN IMMEDIATE, which serialises writers.
+    """
+    return Partner.objects.select_for_update().select_related("user").get(pk=partner_id)
+
+
+def user_end_sessions(*, user: User) -> int:
+    keys = session_keys_for_user(user=user)
+    deleted, _detail = Session.objects.filter(session_key__in=keys).delete()
+    return deleted
+
+
+@transaction.atomic
+def partner_create(
+    *,
+    email: str,
+    store_name: str,
+    contact_name: str = "",
+    address: str = "",
+    postal_code: str = "",
+    city: str = "",
+    phone: str = "",
+    commission_rate=None,
+    password: str | None = None,
+) -> Partner:
+    user = User(email=email, role=User.Role.PARTNER, full_name=contact_name)
+    if password:
+        user.set_password(password)
+    else:
+        user.set_unusable_password()
+    user.full_clean(exclude=["password"])
+    user.save()
+    partner = Partner(
+        user=user,
+        store_name=store_name,
+        contact_name=contact_name,
+        address=address,
+        postal_code=postal_code,
+        city=city,
+        phone=phone,
+    )
+    if commission_rate is not None:
+        partner.commission_rate = commission_rate
+    partner.full_clean()
+    partner.save()
+    return partner
+
+
+@transaction.atomic
+def partner_suspend(*, partner: Partner, by: User, reason: str) -> Partner:
+    """Suspend a partner: no more logins, and every open session ends now."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"suspension_reason": _("Give a reason for the suspension.")})
+    partner = partner_lock(partner_id=partner.pk)
+    if partner.is_suspended:
+        raise ValidationError(_("This partner is already suspended."))
+    partner.suspended_at = timezone.now()
+    partner.suspended_by = by
+    partner.suspension_reason = reason
+    partner.save(update_fields=["suspended_at", "suspended_by", "suspension_reason", "updated_at"])
+    User.objects.filter(pk=partner.user_id).update(is_active=False)
+    partner.user.is_active = False
+    user_end_sessions(user=partner.user)
+    return partner
+
+
+@transaction.atomic
+def partner_reactivate(*, partner: Partner, by: User) -> Partner:
+    partner = partner_lock(partner_id=partner.pk)
+    if not partner.is_suspended:
+        raise ValidationError(_("This partner is not suspended."))
+    partner.suspended_at = None
+    partner.suspended_by = None
+    partner.suspension_reason = ""
+    partner.save(update_fields=["suspended_at", "suspended_by", "suspension_reason", "updated_at"])
+    User.objects.filter(pk=partner.user_id).update(is_active=True)
+    partner.user.is_active = True
+    return partner
