@@ -1,0 +1,357 @@
+"""The consignment ledger: operations (orders, sales reports) and their items.
+
+Stock of a partner for a book is the sum of the signed quantities of the items of its
+operations that count: delivered orders (+q) and recorded sales reports (-q). The
+`counts_in_stock` flag says which operations count; a database constraint keeps it in step
+with kind and status, so that stock queries need one indexed filter.
+"""
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+
+class Kind(models.TextChoices):
+    ORDER = "order", _("Order")
+    REPORT = "report", _("Sales report")
+    # A return of unsold copies fits here later: kind "return", statuses pending → received,
+    # items with negative quantities, counting in stock once received.
+
+
+class Status(models.TextChoices):
+    PENDING = "pending", _("Pending")
+    APPROVED = "approved", _("Approved")
+    DELIVERED = "delivered", _("Delivered")
+    CANCELLED = "cancelled", _("Cancelled")
+    REJECTED = "rejected", _("Rejected")
+    RECORDED = "recorded", _("Recorded")
+    VOIDED = "voided", _("Voided")
+
+
+OPEN_ORDER_STATUSES = (Status.PENDING, Status.APPROVED)
+
+# Allowed transitions, per kind: status -> statuses it may move to.
+TRANSITIONS = {
+    Kind.ORDER: {
+        Status.PENDING: {Status.APPROVED, Status.CANCELLED, Status.REJECTED},
+        Status.APPROVED: {Status.DELIVERED, Status.REJECTED},
+    },
+    Kind.REPORT: {
+        Status.RECORDED: {Status.VOIDED},
+    },
+}
+
+REFERENCE_PREFIXES = {Kind.ORDER: "ORD", Kind.REPORT: "REP"}
+
+# A stock-counting operation is exactly a delivered order or a recorded report.
+COUNTS_IN_STOCK = models.Q(kind=Kind.ORDER, status=Status.DELIVERED) | models.Q(
+    kind=Kind.REPORT, status=Status.RECORDED
+)
+
+
+def max_item_quantity() -> int:
+    return settings.MAX_ITEM_QUANTITY
+
+
+class ReferenceCounter(models.Model):
+    """Last number handed out per prefix and year, for references like ORD-2026-00042."""
+
+    prefix = models.CharField(max_length=8)
+    year = models.PositiveSmallIntegerField()
+    last_value = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["prefix", "year"], name="reference_counter_unique")
+        ]
+
+    def __str__(self):
+        return f"{self.prefix}-{self.year}: {self.last_value}"
+
+
+class OperationQuerySet(models.QuerySet):
+    def orders(self):
+        return self.filter(kind=Kind.ORDER)
+
+    def reports(self):
+        return self.filter(kind=Kind.REPORT)
+
+    def open_orders(self):
+        return self.filter(kind=Kind.ORDER, status__in=OPEN_ORDER_STATUSES)
+
+    def counting(self):
+        return self.filter(counts_in_stock=True)
+
+
+class Operation(models.Model):
+    """One document in a partner's history: an order (delivery request) or a sales report."""
+
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices)
+    partner = models.ForeignKey(
+        "accounts.Partner",
+        on_delete=models.PROTECT,
+        related_name="operations",
+        verbose_name=_("partner"),
+    )
+    reference = models.CharField(_("reference"), max_length=20, unique=True, editable=False)
+    partner_note = models.TextField(_("partner note"), blank=True, max_length=2000)
+    admin_note = models.TextField(_("admin note"), blank=True, max_length=2000)
+    counts_in_stock = models.BooleanField(_("counts in stock"), default=False, editable=False)
+
+    created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("created by"),
+        editable=False,
+    )
+    approved_at = models.DateTimeField(_("approved at"), null=True, blank=True, editable=False)
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("approved by"),
+        editable=False,
+    )
+    delivered_at = models.DateTimeField(_("delivered at"), null=True, blank=True, editable=False)
+    delivered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("delivered by"),
+        editable=False,
+    )
+    closed_at = models.DateTimeField(
+        _("cancelled, rejected or voided at"), null=True, blank=True, editable=False
+    )
+    closed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("cancelled, rejected or voided by"),
+        editable=False,
+    )
+    close_reason = models.TextField(_("reason"), blank=True, max_length=2000, editable=False)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    objects = OperationQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("operation")
+        verbose_name_plural = _("operations")
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            # Rule 1 held by the database too: one open order per partner.
+            models.UniqueConstraint(
+                fields=["partner"],
+                condition=models.Q(kind=Kind.ORDER, status__in=OPEN_ORDER_STATUSES),
+                name="one_open_order_per_partner",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(
+                    kind=Kind.ORDER,
+                    status__in=[
+                        Status.PENDING,
+                        Status.APPROVED,
+                        Status.DELIVERED,
+                        Status.CANCELLED,
+                        Status.REJECTED,
+                    ],
+                )
+                | models.Q(kind=Kind.REPORT, status__in=[Status.RECORDED, Status.VOIDED]),
+                name="operation_status_fits_kind",
+            ),
+            models.CheckConstraint(
+                condition=(COUNTS_IN_STOCK & models.Q(counts_in_stock=True))
+                | (~COUNTS_IN_STOCK & models.Q(counts_in_stock=False)),
+                name="operation_counts_in_stock_matches_status",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(status__in=[Status.REJECTED, Status.VOIDED])
+                | ~models.Q(close_reason=""),
+                name="operation_reject_void_has_reason",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["partner", "counts_in_stock"], name="op_partner_counting"),
+            models.Index(fields=["partner", "kind", "status"], name="op_partner_kind_status"),
+            models.Index(fields=["kind", "status", "created_at"], name="op_kind_status_created"),
+            models.Index(fields=["partner", "-created_at"], name="op_partner_created"),
+        ]
+
+    def __str__(self):
+        return self.reference or str(_("new operation"))
+
+    # -- cheap properties --------------------------------------------------------------
+
+    @property
+    def is_order(self) -> bool:
+        return self.kind == Kind.ORDER
+
+    @property
+    def is_report(self) -> bool:
+        return self.kind == Kind.REPORT
+
+    @property
+    def is_open_order(self) -> bool:
+        return self.is_order and self.status in OPEN_ORDER_STATUSES
+
+    @property
+    def is_cancellable(self) -> bool:
+        return self.is_order and self.status == Status.PENDING
+
+    def can_become(self, status: str) -> bool:
+        return status in TRANSITIONS.get(self.kind, {}).get(self.status, set())
+
+    @property
+    def lines(self) -> list["Item"]:
+        """The items to validate: those given before saving, else those stored."""
+        pending = getattr(self, "_pending_lines", None)
+        if pending is not None:
+            return pending
+        if self.pk is None:
+            return []
+        return list(self.items.select_related("book"))
+
+    def set_pending_lines(self, lines: list["Item"]) -> None:
+        self._pending_lines = lines
+
+    # -- the rules this model states -----------------------------------------------------
+
+    def clean(self):
+        super().clean()
+        if self.partner_id is None:
+            return
+        errors = []
+        if self._state.adding:
+            if self.partner.is_suspended:
+                errors.append(_("This partner account is suspended."))
+            elif self.kind == Kind.ORDER:
+                errors += self._new_order_errors()
+            elif self.kind == Kind.REPORT:
+                errors += self._new_report_errors()
+        if self.status in (Status.REJECTED, Status.VOIDED) and not self.close_reason.strip():
+            errors.append(_("Give a reason."))
+        if errors:
+            raise ValidationError(errors)
+
+    def _line_errors(self, *, sign: int) -> list:
+        errors, seen = [], set()
+        for line in self.lines:
+            if line.book_id in seen:
+                errors.append(
+                    _("%(title)s appears twice: put all its copies on one line.")
+                    % {"title": line.book.title}
+                )
+            seen.add(line.book_id)
+            copies = line.quantity * sign
+            if not 1 <= copies <= settings.MAX_ITEM_QUANTITY:
+                errors.append(
+                    _("%(title)s: the quantity must be a whole number from 1 to %(max)s.")
+                    % {"title": line.book.title, "max": settings.MAX_ITEM_QUANTITY}
+                )
+        return errors
+
+    def _new_order_errors(self) -> list:
+        # Rules 1 and 2: one open order; report the last delivery before reordering.
+        from operations.selectors import ordering_state
+
+        state = ordering_state(partner=self.partner, exclude_pk=self.pk)
+        if not state.can_order:
+            return [state.reason]
+        # Rule 4: well-formed lines, no retired books.
+        if not self.lines:
+            return [_("An order needs at least one book.")]
+        errors = self._line_errors(sign=1)
+        for line in self.lines:
+            if not line.book.is_active:
+                errors.append(
+                    _("%(title)s is no longer available to order.") % {"title": line.book.title}
+                )
+        return errors
+
+    def _new_report_errors(self) -> list:
+        # Rule 3: a report only sells copies the partner holds. No lines = nothing sold.
+        from operations.selectors import stock_quantities_for_partner
+
+        errors = self._line_errors(sign=-1)
+        held = stock_quantities_for_partner(partner=self.partner)
+        for line in self.lines:
+            copies = -line.quantity
+            in_stock = held.get(line.book_id, 0)
+            if copies > in_stock:
+                if in_stock <= 0:
+                    errors.append(
+                        _("You hold no copies of %(title)s.") % {"title": line.book.title}
+                    )
+                else:
+                    errors.append(
+                        _("%(title)s: you hold %(held)s copies; you cannot report %(sold)s sold.")
+                        % {"title": line.book.title, "held": in_stock, "sold": copies}
+                    )
+        return errors
+
+
+class Item(models.Model):
+    """One line of an operation: a book, a signed quantity and the unit price when written."""
+
+    operation = models.ForeignKey(
+        Operation, on_delete=models.CASCADE, related_name="items", verbose_name=_("operation")
+    )
+    book = models.ForeignKey(
+        "catalog.Book", on_delete=models.PROTECT, related_name="items", verbose_name=_("book")
+    )
+    quantity = models.IntegerField(
+        _("quantity"),
+        help_text=_("Positive for copies delivered, negative for copies sold."),
+    )
+    unit_price = models.DecimalField(
+        _("unit price (EUR)"),
+        max_digits=8,
+        decimal_places=2,
+        validators=[MinValueValidator(Decimal("0"))],
+    )
+
+    class Meta:
+        verbose_name = _("item")
+        verbose_name_plural = _("items")
+        ordering = ["book__title", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["operation", "book"], name="item_one_line_per_book"),
+            models.CheckConstraint(
+                condition=~models.Q(quantity=0) & models.Q(quantity__gte=-9999, quantity__lte=9999),
+                name="item_quantity_nonzero_bounded",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(unit_price__gte=0), name="item_unit_price_non_negative"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.book} × {self.quantity}"
+
+    @property
+    def copies(self) -> int:
+        """The number of copies on the line, without sign."""
+        return abs(self.quantity)
+
+    @property
+    def amount(self) -> Decimal:
+        return self.copies * self.unit_price
+
+
+# Validators for quantities typed by people (copies, unsigned).
+quantity_validators = [MinValueValidator(1), MaxValueValidator(9999)]

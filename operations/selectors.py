@@ -1,0 +1,233 @@
+"""Reads over the ledger. Each stock figure is one aggregate query over counting items."""
+
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+
+from django.db.models import (
+    DecimalField,
+    ExpressionWrapper,
+    F,
+    IntegerField,
+    Max,
+    Q,
+    QuerySet,
+    Sum,
+    Value,
+)
+from django.db.models.functions import Coalesce
+from django.shortcuts import get_object_or_404
+from django.utils import formats, timezone
+from django.utils.translation import gettext as _
+
+from accounts.models import Partner
+from operations.models import Item, Kind, Operation, Status
+
+ZERO_EUR = Value(Decimal("0.00"), output_field=DecimalField(max_digits=14, decimal_places=2))
+
+
+# -- operations ----------------------------------------------------------------------------
+
+
+def operation_list_for_partner(*, partner: Partner) -> QuerySet:
+    return Operation.objects.filter(partner=partner).select_related("partner")
+
+
+def operation_get_for_partner(*, partner: Partner, pk) -> Operation:
+    """One of the partner's operations, or 404: another partner's id is not found."""
+    return get_object_or_404(
+        Operation.objects.select_related(
+            "partner", "created_by", "approved_by", "delivered_by", "closed_by"
+        ),
+        partner=partner,
+        pk=pk,
+    )
+
+
+def operation_items(*, operation: Operation) -> QuerySet:
+    return operation.items.select_related("book", "book__series").order_by("book__title", "pk")
+
+
+def open_order_for_partner(*, partner: Partner) -> Operation | None:
+    return Operation.objects.open_orders().filter(partner=partner).first()
+
+
+def last_report_for_partner(*, partner: Partner) -> Operation | None:
+    return (
+        Operation.objects.reports()
+        .filter(partner=partner, status=Status.RECORDED)
+        .order_by("-created_at", "-pk")
+        .first()
+    )
+
+
+# -- the ordering rule, in plain words --------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class OrderingState:
+    """Whether a partner may place an order now, and if not, why and what to do."""
+
+    code: str  # "can_order", "open_order", "awaiting_report"
+    open_order: Operation | None = None
+    last_delivery_at: datetime | None = None
+
+    @property
+    def can_order(self) -> bool:
+        return self.code == "can_order"
+
+    @property
+    def reason(self) -> str:
+        if self.code == "open_order":
+            order = self.open_order
+            if order.status == Status.PENDING:
+                return _(
+                    "Your order %(ref)s is waiting for approval: one order at a time. You can "
+                    "cancel it while it is pending."
+                ) % {"ref": order.reference}
+            return _(
+                "Your order %(ref)s is approved and on its way: one order at a time. Once it "
+                "is delivered, report your sales, then order again."
+            ) % {"ref": order.reference}
+        if self.code == "awaiting_report":
+            when = formats.date_format(timezone.localtime(self.last_delivery_at), "DATE_FORMAT")
+            return _(
+                "Report your sales since the delivery of %(date)s before ordering again "
+                "(a report saying nothing was sold counts)."
+            ) % {"date": when}
+        return _("You can order.")
+
+
+def ordering_state(*, partner: Partner, exclude_pk=None) -> OrderingState:
+    open_orders = Operation.objects.open_orders().filter(partner=partner)
+    if exclude_pk is not None:
+        open_orders = open_orders.exclude(pk=exclude_pk)
+    open_order = open_orders.order_by("-created_at").first()
+    if open_order is not None:
+        return OrderingState("open_order", open_order=open_order)
+    last_delivery_at = (
+        Operation.objects.orders()
+        .filter(partner=partner, status=Status.DELIVERED)
+        .aggregate(last=Max("delivered_at"))["last"]
+    )
+    if last_delivery_at is not None:
+        reported = (
+            Operation.objects.reports()
+            .filter(partner=partner, status=Status.RECORDED, created_at__gt=last_delivery_at)
+            .exists()
+        )
+        if not reported:
+            return OrderingState("awaiting_report", last_delivery_at=last_delivery_at)
+    return OrderingState("can_order", last_delivery_at=last_delivery_at)
+
+
+# -- stock -----------------------------------------------------------------------------------
+
+
+def _counting_items() -> QuerySet:
+    return Item.objects.filter(operation__counts_in_stock=True)
+
+
+def stock_quantities_for_partner(*, partner: Partner) -> dict[int, int]:
+    """{book_id: copies held} for every book the partner holds (one query)."""
+    rows = (
+        _counting_items()
+        .filter(operation__partner=partner)
+        .values("book_id")
+        .annotate(held=Sum("quantity"))
+        .filter(held__gt=0)
+        .values_list("book_id", "held")
+    )
+    return dict(rows)
+
+
+def stock_for_partner(*, partner: Partner) -> QuerySet:
+    """Per book held: copies, retail value at today's price, last delivery and last sale."""
+    return (
+        _counting_items()
+        .filter(operation__partner=partner)
+        .values(
+            "book_id",
+            "book__title",
+            "book__authors",
+            "book__isbn",
+            "book__price",
+            "book__series__name",
+        )
+        .annotate(
+            quantity=Sum("quantity"),
+            last_delivery_at=Max("operation__delivered_at", filter=Q(operation__kind=Kind.ORDER)),
+            last_sale_at=Max("operation__created_at", filter=Q(operation__kind=Kind.REPORT)),
+        )
+        .filter(quantity__gt=0)
+        .annotate(
+            value=ExpressionWrapper(
+                F("quantity") * F("book__price"),
+                output_field=DecimalField(max_digits=14, decimal_places=2),
+            )
+        )
+        .order_by("book__title", "book_id")
+    )
+
+
+def stock_for_book(*, book) -> QuerySet:
+    """Per partner holding `book`: copies and retail value."""
+    return (
+        _counting_items()
+        .filter(book=book)
+        .values("operation__partner_id", "operation__partner__store_name")
+        .annotate(quantity=Sum("quantity"))
+        .filter(quantity__gt=0)
+        .annotate(
+            value=ExpressionWrapper(
+                F("quantity") * Value(book.price),
+                output_field=DecimalField(max_digits=14, decimal_places=2),
+            )
+        )
+        .order_by("operation__partner__store_name")
+    )
+
+
+@dataclass(frozen=True)
+class StockTotals:
+    titles: int
+    copies: int
+    value: Decimal
+
+
+def stock_totals(*, partner: Partner | None = None) -> StockTotals:
+    """Titles, copies and retail value held, by one partner or by all.
+
+    Stock is never negative per partner and book (rule 3), so plain sums over the counting
+    items give the totals.
+    """
+    items = _counting_items()
+    if partner is not None:
+        items = items.filter(operation__partner=partner)
+    sums = items.aggregate(
+        copies=Coalesce(Sum("quantity"), Value(0), output_field=IntegerField()),
+        value=Coalesce(
+            Sum(
+                F("quantity") * F("book__price"),
+                output_field=DecimalField(max_digits=14, decimal_places=2),
+            ),
+            ZERO_EUR,
+        ),
+    )
+    titles = items.values("book_id").annotate(held=Sum("quantity")).filter(held__gt=0).count()
+    return StockTotals(titles=titles, copies=sums["copies"], value=sums["value"])
+
+
+def book_stock_held(*, book_ids=None) -> dict[int, int]:
+    """{book_id: copies held across all partners}."""
+    items = _counting_items()
+    if book_ids is not None:
+        items = items.filter(book_id__in=book_ids)
+    rows = items.values("book_id").annotate(held=Sum("quantity")).values_list("book_id", "held")
+    return dict(rows)
+
+
+def quantity_sum(items: QuerySet) -> int:
+    return items.aggregate(total=Coalesce(Sum("quantity"), Value(0), output_field=IntegerField()))[
+        "total"
+    ]

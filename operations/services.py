@@ -1,0 +1,306 @@
+"""Every write that enforces a consignment rule.
+
+The recipe (STYLE.md): one transaction; lock the partner's row first (then the reference
+counter, always in that order); re-read the state and run full_clean(); write, recording
+who, when and why; side effects after commit.
+"""
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.models import Partner, User
+from accounts.services import partner_lock
+from catalog.models import Book
+from operations.models import (
+    REFERENCE_PREFIXES,
+    Item,
+    Kind,
+    Operation,
+    ReferenceCounter,
+    Status,
+)
+
+
+@dataclass(frozen=True)
+class Line:
+    """A requested line: a book and a number of copies (unsigned)."""
+
+    book_id: int
+    copies: int
+
+
+def _next_reference(*, kind: str, at: datetime) -> str:
+    prefix = REFERENCE_PREFIXES[kind]
+    year = timezone.localtime(at).year
+    try:
+        with transaction.atomic():
+            ReferenceCounter.objects.get_or_create(prefix=prefix, year=year)
+    except IntegrityError:
+        pass  # created by a concurrent transaction: the update below waits for it
+    # The UPDATE locks the counter row until commit, so numbers are handed out once each.
+    ReferenceCounter.objects.filter(prefix=prefix, year=year).update(last_value=F("last_value") + 1)
+    value = ReferenceCounter.objects.get(prefix=prefix, year=year).last_value
+    return f"{prefix}-{year}-{value:05d}"
+
+
+def _build_items(*, operation: Operation, lines: list[Line], sign: int) -> list[Item]:
+    book_ids = {line.book_id for line in lines}
+    books = Book.objects.in_bulk(book_ids)
+    missing = book_ids - set(books)
+    if missing:
+        raise ValidationError(_("One of the books does not exist (any more)."))
+    items = []
+    for line in lines:
+        book = books[line.book_id]
+        items.append(
+            Item(
+                operation=operation,
+                book=book,
+                quantity=sign * int(line.copies),
+                unit_price=book.price,
+            )
+        )
+    return items
+
+
+def _create_operation(
+    *,
+    partner: Partner,
+    kind: str,
+    status: str,
+    lines: list[Line],
+    sign: int,
+    note: str,
+    by: User,
+    at: datetime | None,
+) -> Operation:
+    at = at or timezone.now()
+    partner = partner_lock(partner_id=partner.pk)
+    operation = Operation(
+        kind=kind,
+        status=status,
+        partner=partner,
+        partner_note=(note or "").strip(),
+        created_at=at,
+        created_by=by,
+        counts_in_stock=(kind == Kind.REPORT and status == Status.RECORDED),
+    )
+    operation.set_pending_lines(_build_items(operation=operation, lines=lines, sign=sign))
+    operation.full_clean(exclude=["reference", "created_by"])
+    operation.reference = _next_reference(kind=kind, at=at)
+    operation.save()
+    for item in operation.lines:
+        item.operation = operation
+        item.full_clean(exclude=["operation"])
+    Item.objects.bulk_create(operation.lines)
+    operation.set_pending_lines(None)
+    return operation
+
+
+def _transition(
+    *,
+    operation: Operation,
+    to: str,
+    by: User,
+    at: datetime | None = None,
+    reason: str = "",
+    admin_note: str | None = None,
+) -> Operation:
+    at = at or timezone.now()
+    partner_lock(partner_id=operation.partner_id)
+    # Re-read under the lock: the caller's copy may be stale.
+    current = Operation.objects.select_related("partner").get(pk=operation.pk)
+    before = current.status
+    if not current.can_become(to):
+        raise ValidationError(_transition_refusal(current, to))
+    fields = {
+        "status": to,
+        "counts_in_stock": (current.kind, to)
+        in {(Kind.ORDER, Status.DELIVERED), (Kind.REPORT, Status.RECORDED)},
+        "updated_at": at,
+    }
+    if to == Status.APPROVED:
+        fields.update(approved_at=at, approved_by=by)
+    elif to == Status.DELIVERED:
+        fields.update(delivered_at=at, delivered_by=by)
+    else:
+        fields.update(closed_at=at, closed_by=by, close_reason=(reason or "").strip())
+    if admin_note is not None:
+        fields["admin_note"] = admin_note.strip()
+    for name, value in fields.items():
+        setattr(current, name, value)
+    current.full_clean(exclude=["created_by", "reference"])
+    # Guarded by the old status: a transition applied meanwhile makes this one a no-op.
+    updated = Operation.objects.filter(pk=current.pk, status=before).update(**fields)
+    if updated != 1:
+        raise ValidationError(_("This operation was changed meanwhile; reload and try again."))
+    return current
+
+
+def _require_admin(by: User) -> None:
+    if not (by.is_active and by.is_admin):
+        raise ValidationError(_("Only the publisher's team can do this."))
+
+
+# -- orders ------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def order_place(
+    *,
+    partner: Partner,
+    lines: list[Line],
+    by: User,
+    note: str = "",
+    at: datetime | None = None,
+) -> Operation:
+    """A partner asks for a delivery. Rules 1, 2 and 4, under the partner's lock."""
+    if by.pk != partner.user_id:
+        raise ValidationError(_("Only the partner itself can place its orders."))
+    order = _create_operation(
+        partner=partner,
+        kind=Kind.ORDER,
+        status=Status.PENDING,
+        lines=lines,
+        sign=1,
+        note=note,
+        by=by,
+        at=at,
+    )
+    _after_commit("order_placed", order)
+    return order
+
+
+@transaction.atomic
+def order_cancel(*, order: Operation, by: User, at: datetime | None = None) -> Operation:
+    """The partner withdraws its own pending order (rule 5)."""
+    if by.pk != order.partner.user_id:
+        raise ValidationError(_("Only the partner itself can cancel its order."))
+    return _transition(operation=order, to=Status.CANCELLED, by=by, at=at)
+
+
+@transaction.atomic
+def order_approve(
+    *, order: Operation, by: User, admin_note: str | None = None, at: datetime | None = None
+) -> Operation:
+    _require_admin(by)
+    order = _transition(operation=order, to=Status.APPROVED, by=by, at=at, admin_note=admin_note)
+    _after_commit("order_approved", order)
+    return order
+
+
+@transaction.atomic
+def order_deliver(*, order: Operation, by: User, at: datetime | None = None) -> Operation:
+    """The copies reach the partner: from now on they count in its stock."""
+    _require_admin(by)
+    order = _transition(operation=order, to=Status.DELIVERED, by=by, at=at)
+    _after_commit("order_delivered", order)
+    return order
+
+
+@transaction.atomic
+def order_reject(
+    *, order: Operation, by: User, reason: str, at: datetime | None = None
+) -> Operation:
+    _require_admin(by)
+    if not (reason or "").strip():
+        raise ValidationError(_("Give a reason for the rejection."))
+    order = _transition(operation=order, to=Status.REJECTED, by=by, at=at, reason=reason)
+    _after_commit("order_rejected", order)
+    return order
+
+
+# -- sales reports ------------------------------------------------------------------------
+
+
+@transaction.atomic
+def report_submit(
+    *,
+    partner: Partner,
+    lines: list[Line],
+    by: User,
+    note: str = "",
+    at: datetime | None = None,
+) -> Operation:
+    """Record copies sold (rule 3, under the partner's lock). No lines: nothing sold."""
+    if by.pk != partner.user_id:
+        raise ValidationError(_("Only the partner itself can report its sales."))
+    return _create_operation(
+        partner=partner,
+        kind=Kind.REPORT,
+        status=Status.RECORDED,
+        lines=lines,
+        sign=-1,
+        note=note,
+        by=by,
+        at=at,
+    )
+
+
+@transaction.atomic
+def report_void(
+    *, report: Operation, by: User, reason: str, at: datetime | None = None
+) -> Operation:
+    """Cancel a wrong report: its copies come back into stock; the rows stay."""
+    _require_admin(by)
+    if not (reason or "").strip():
+        raise ValidationError(_("Give a reason for voiding the report."))
+    return _transition(operation=report, to=Status.VOIDED, by=by, at=at, reason=reason)
+
+
+# -- deletion (rule 6) ----------------------------------------------------------------------
+
+
+def operation_delete_refusal(operation: Operation) -> str | None:
+    """Why this operation cannot be hard-deleted, or None if it can."""
+    if operation.counts_in_stock:
+        return _(
+            "%(ref)s cannot be deleted: it counts in the stock (copies delivered or sold). "
+            "Reject or void it instead; its history is kept."
+        ) % {"ref": operation.reference}
+    return None
+
+
+@transaction.atomic
+def operation_delete(*, operation: Operation, by: User) -> None:
+    _require_admin(by)
+    partner_lock(partner_id=operation.partner_id)
+    current = Operation.objects.get(pk=operation.pk)
+    refusal = operation_delete_refusal(current)
+    if refusal:
+        raise ValidationError(refusal)
+    current.delete()
+
+
+# -- side effects -----------------------------------------------------------------------------
+
+
+def _after_commit(event: str, operation: Operation) -> None:
+    from operations import notifications
+
+    handler = getattr(notifications, event)
+    transaction.on_commit(lambda: handler(operation_id=operation.pk))
+
+
+def _transition_refusal(operation: Operation, to: str) -> str:
+    ref = operation.reference
+    status = operation.get_status_display().lower()
+    messages = {
+        Status.APPROVED: _("%(ref)s is %(status)s: only a pending order can be approved."),
+        Status.DELIVERED: _("%(ref)s is %(status)s: only an approved order can be delivered."),
+        Status.CANCELLED: _("%(ref)s is %(status)s: only a pending order can be cancelled."),
+        Status.REJECTED: _(
+            "%(ref)s is %(status)s: only a pending or approved order can be rejected."
+        ),
+        Status.VOIDED: _("%(ref)s is %(status)s: only a recorded sales report can be voided."),
+    }
+    return messages.get(to, _("%(ref)s is %(status)s: this change is not allowed.")) % {
+        "ref": ref,
+        "status": status,
+    }
