@@ -10,7 +10,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.validators import MaxValueValidator, MinValueValidator
+from django.core.validators import MinValueValidator
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -52,10 +52,6 @@ REFERENCE_PREFIXES = {Kind.ORDER: "ORD", Kind.REPORT: "REP"}
 COUNTS_IN_STOCK = models.Q(kind=Kind.ORDER, status=Status.DELIVERED) | models.Q(
     kind=Kind.REPORT, status=Status.RECORDED
 )
-
-
-def max_item_quantity() -> int:
-    return settings.MAX_ITEM_QUANTITY
 
 
 class ReferenceCounter(models.Model):
@@ -353,5 +349,45 @@ class Item(models.Model):
         return self.copies * self.unit_price
 
 
-# Validators for quantities typed by people (copies, unsigned).
-quantity_validators = [MinValueValidator(1), MaxValueValidator(9999)]
+class Notification(models.Model):
+    """An in-app notice for one person, about one operation.
+
+    The text is not stored: it is rendered from `event` in the reader's language.
+    """
+
+    class Event(models.TextChoices):
+        ORDER_PLACED = "order_placed", _("New order")
+        ORDER_APPROVED = "order_approved", _("Order approved")
+        ORDER_DELIVERED = "order_delivered", _("Order delivered")
+        ORDER_REJECTED = "order_rejected", _("Order rejected")
+
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="notifications",
+        verbose_name=_("recipient"),
+    )
+    event = models.CharField(_("event"), max_length=30, choices=Event.choices)
+    operation = models.ForeignKey(
+        Operation,
+        on_delete=models.CASCADE,
+        related_name="notifications",
+        verbose_name=_("operation"),
+    )
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    read_at = models.DateTimeField(_("read at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("notification")
+        verbose_name_plural = _("notifications")
+        ordering = ["-created_at", "-pk"]
+        indexes = [
+            models.Index(fields=["recipient", "read_at"], name="notification_unread"),
+        ]
+
+    def __str__(self):
+        return f"{self.get_event_display()}: {self.operation}"
+
+    @property
+    def is_read(self) -> bool:
+        return self.read_at is not None

@@ -2,7 +2,7 @@
 
 from dataclasses import dataclass
 from datetime import datetime
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 from django.db.models import (
     DecimalField,
@@ -22,6 +22,12 @@ from django.utils.translation import gettext as _
 
 from accounts.models import Partner
 from operations.models import Item, Kind, Operation, Status
+
+
+def cents(amount) -> Decimal:
+    """Round a money amount to the cent, halves up (as on an invoice)."""
+    return Decimal(amount).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+
 
 ZERO_EUR = Value(Decimal("0.00"), output_field=DecimalField(max_digits=14, decimal_places=2))
 
@@ -215,7 +221,7 @@ def stock_totals(*, partner: Partner | None = None) -> StockTotals:
         ),
     )
     titles = items.values("book_id").annotate(held=Sum("quantity")).filter(held__gt=0).count()
-    return StockTotals(titles=titles, copies=sums["copies"], value=sums["value"])
+    return StockTotals(titles=titles, copies=sums["copies"], value=cents(sums["value"]))
 
 
 def book_stock_held(*, book_ids=None) -> dict[int, int]:
@@ -231,3 +237,74 @@ def quantity_sum(items: QuerySet) -> int:
     return items.aggregate(total=Coalesce(Sum("quantity"), Value(0), output_field=IntegerField()))[
         "total"
     ]
+
+
+# -- figures ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PartnerFigures:
+    copies_delivered: int
+    copies_sold: int
+    revenue: Decimal  # at retail: sum of copies sold x snapshotted unit price
+    amount_due: Decimal  # revenue x (1 - commission)
+    stock_copies: int
+    stock_titles: int
+    stock_value: Decimal  # at today's retail price
+
+    @property
+    def sell_through(self) -> Decimal | None:
+        """Copies sold / copies delivered, as a fraction; None before any delivery."""
+        if not self.copies_delivered:
+            return None
+        return Decimal(self.copies_sold) / Decimal(self.copies_delivered)
+
+
+def partner_figures(*, partner: Partner) -> PartnerFigures:
+    """Delivered, sold, sell-through, revenue, amount due and stock of one partner."""
+    is_delivery = Q(operation__kind=Kind.ORDER)
+    is_sale = Q(operation__kind=Kind.REPORT)
+    sums = (
+        _counting_items()
+        .filter(operation__partner=partner)
+        .aggregate(
+            delivered=Coalesce(Sum("quantity", filter=is_delivery), 0),
+            sold=Coalesce(Sum("quantity", filter=is_sale), 0),
+            revenue=Coalesce(
+                Sum(
+                    -F("quantity") * F("unit_price"),
+                    filter=is_sale,
+                    output_field=DecimalField(max_digits=14, decimal_places=2),
+                ),
+                ZERO_EUR,
+            ),
+        )
+    )
+    totals = stock_totals(partner=partner)
+    revenue = cents(sums["revenue"])
+    due = cents(revenue * (Decimal(1) - partner.commission_rate / Decimal(100)))
+    return PartnerFigures(
+        copies_delivered=sums["delivered"],
+        copies_sold=-sums["sold"],
+        revenue=revenue,
+        amount_due=due,
+        stock_copies=totals.copies,
+        stock_titles=totals.titles,
+        stock_value=cents(totals.value),
+    )
+
+
+# -- notifications -----------------------------------------------------------------------------
+
+
+def notifications_for(*, user, unread_only: bool = False) -> QuerySet:
+    from operations.models import Notification
+
+    notices = Notification.objects.filter(recipient=user).select_related("operation")
+    if unread_only:
+        notices = notices.filter(read_at__isnull=True)
+    return notices.order_by("-created_at", "-pk")
+
+
+def unread_notification_count(*, user) -> int:
+    return notifications_for(user=user, unread_only=True).count()

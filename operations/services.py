@@ -282,10 +282,11 @@ def operation_delete(*, operation: Operation, by: User) -> None:
 
 
 def _after_commit(event: str, operation: Operation) -> None:
+    """Tell the people concerned. Runs inside the transaction: a notifier writes its notices
+    now (they vanish with a rollback) and sends mail with transaction.on_commit."""
     from operations import notifications
 
-    handler = getattr(notifications, event)
-    transaction.on_commit(lambda: handler(operation_id=operation.pk))
+    getattr(notifications, event)(operation=operation)
 
 
 def _transition_refusal(operation: Operation, to: str) -> str:

@@ -326,3 +326,22 @@ def test_inactive_admin_cannot_act(partner, book):
     order = place_order(partner, (book, 1))
     with pytest.raises(ValidationError):
         order_approve(order=order, by=admin)
+
+
+def test_partner_figures_use_snapshotted_prices_and_commission(partner, book, book2, admin_user):
+    partner.commission_rate = Decimal("35")
+    partner.save()
+    delivered_order(partner, (book, 4), (book2, 6), admin=admin_user)
+    submit_report(partner, (book, 2), (book2, 1))
+    book.price = Decimal("99.00")  # later price changes never rewrite sales
+    book.save()
+    from operations.selectors import partner_figures
+
+    figures = partner_figures(partner=partner)
+    assert figures.copies_delivered == 10
+    assert figures.copies_sold == 3
+    assert figures.sell_through == Decimal("0.3")
+    assert figures.revenue == Decimal("34.90")  # 2 x 12.50 + 9.90
+    assert figures.amount_due == Decimal("22.69")  # 34.90 x 0.65 = 22.685
+    assert figures.stock_copies == 7
+    assert figures.stock_value == Decimal("247.50")  # 2 x 99 + 5 x 9.90
