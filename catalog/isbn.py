@@ -30,7 +30,7 @@ def normalize_isbn(value) -> str:
             raise ValidationError(_("This ISBN-10 has a wrong check digit."), code="isbn_checksum")
         first12 = "978" + raw[:9]
         return first12 + isbn13_check_digit(first12)
-    if len(raw) == 13 and raw.isdigit():
+    if re.fullmatch(r"[0-9]{13}", raw):
         if not raw.startswith(("978", "979")):
             raise ValidationError(_("An ISBN-13 starts with 978 or 979."), code="isbn_prefix")
         if isbn13_check_digit(raw[:12]) != raw[12]:

@@ -23,6 +23,17 @@ class ISBNField(models.CharField):
             return value
         return normalize_isbn(value)
 
+    def get_prep_value(self, value):
+        # Lookups and saves use the 13 digits when the value is an ISBN; anything else is
+        # passed through (a lookup finds nothing; a save meets the length constraint).
+        value = models.Field.get_prep_value(self, value)
+        if value is None:
+            return None
+        try:
+            return normalize_isbn(value)
+        except ValidationError:
+            return str(value)
+
 
 class Series(models.Model):
     name = models.CharField(_("name"), max_length=200, unique=True)
