@@ -262,5 +262,9 @@ LOGGING = {
     "loggers": {
         "django.db.backends": {"level": "INFO"},
         "axes": {"level": "WARNING"},
+        "django_tasks": {"level": "WARNING"},
     },
 }
+
+# Partner portal: how often (seconds) the dashboard asks for news of the open order.
+PORTAL_POLL_SECONDS = env.int("PORTAL_POLL_SECONDS", default=30)

@@ -1,43 +1,345 @@
+import random
+from datetime import timedelta
+from decimal import Decimal
+
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
+from django.test.utils import override_settings
+from django.utils import timezone
 
-from accounts.models import User
-from accounts.services import partner_create
+from accounts.models import Partner, User
+from accounts.services import partner_create, partner_suspend
+from catalog.isbn import isbn13_check_digit
+from catalog.models import Book, Series
+from operations.models import Notification, Operation, ReferenceCounter
+from operations.selectors import stock_quantities_for_partner
+from operations.services import (
+    Line,
+    order_approve,
+    order_cancel,
+    order_deliver,
+    order_place,
+    order_reject,
+    report_submit,
+    report_void,
+)
 
 DEMO_PASSWORD = "demo1234"
+ADMIN_EMAIL = "admin@example.com"
+
+SERIES = {
+    "Les Rougon-Macquart": (
+        "Émile Zola",
+        [
+            "La Fortune des Rougon",
+            "La Curée",
+            "Le Ventre de Paris",
+            "L'Assommoir",
+            "Nana",
+            "Au Bonheur des Dames",
+            "Germinal",
+            "L'Œuvre",
+        ],
+    ),
+    "Voyages extraordinaires": (
+        "Jules Verne",
+        [
+            "Cinq semaines en ballon",
+            "Voyage au centre de la Terre",
+            "De la Terre à la Lune",
+            "Vingt mille lieues sous les mers",
+            "Le Tour du monde en quatre-vingts jours",
+            "L'Île mystérieuse",
+            "Michel Strogoff",
+        ],
+    ),
+    "La Comédie humaine": (
+        "Honoré de Balzac",
+        [
+            "Le Père Goriot",
+            "Eugénie Grandet",
+            "Illusions perdues",
+            "La Peau de chagrin",
+            "Le Colonel Chabert",
+            "Le Lys dans la vallée",
+        ],
+    ),
+    "À la recherche du temps perdu": (
+        "Marcel Proust",
+        [
+            "Du côté de chez Swann",
+            "À l'ombre des jeunes filles en fleurs",
+            "Le Côté de Guermantes",
+            "Sodome et Gomorrhe",
+            "La Prisonnière",
+        ],
+    ),
+    "Les Mousquetaires": (
+        "Alexandre Dumas",
+        ["Les Trois Mousquetaires", "Vingt ans après", "Le Vicomte de Bragelonne"],
+    ),
+    "Claudine": (
+        "Colette",
+        ["Claudine à l'école", "Claudine à Paris", "Claudine en ménage", "Claudine s'en va"],
+    ),
+}
+STANDALONE = [
+    ("Madame Bovary", "Gustave Flaubert"),
+    ("Bel-Ami", "Guy de Maupassant"),
+    ("Le Rouge et le Noir", "Stendhal"),
+    ("Notre-Dame de Paris", "Victor Hugo"),
+    ("Les Misérables", "Victor Hugo"),
+    ("La Mare au diable", "George Sand"),
+    ("Le Grand Meaulnes", "Alain-Fournier"),
+    ("Les Liaisons dangereuses", "Choderlos de Laclos"),
+    ("Candide", "Voltaire"),
+    ("Thérèse Raquin", "Émile Zola"),
+]
+
+PARTNERS = [
+    # email, store, contact, city, postal code, commission, state
+    (
+        "partner1@example.com",
+        "Librairie du Centre",
+        "Claire Martin",
+        "Lyon",
+        "69002",
+        35,
+        "showcase",
+    ),
+    (
+        "partner2@example.com",
+        "Au Fil des Pages",
+        "Julien Bernard",
+        "Nantes",
+        "44000",
+        33,
+        "pending",
+    ),
+    (
+        "partner3@example.com",
+        "La Bouquinerie",
+        "Sophie Dubois",
+        "Bordeaux",
+        "33000",
+        35,
+        "approved",
+    ),
+    (
+        "partner4@example.com",
+        "Le Café Littéraire",
+        "Marc Lefèvre",
+        "Lille",
+        "59000",
+        30,
+        "awaiting",
+    ),
+    (
+        "partner5@example.com",
+        "Les Mots Passants",
+        "Nadia Haddad",
+        "Marseille",
+        "13001",
+        35,
+        "never",
+    ),
+    (
+        "partner6@example.com",
+        "L'Écume des Jours",
+        "Paul Girard",
+        "Rennes",
+        "35000",
+        35,
+        "suspended",
+    ),
+    (
+        "partner7@example.com",
+        "Librairie Voyelles",
+        "Inès Moreau",
+        "Toulouse",
+        "31000",
+        38,
+        "showcase",
+    ),
+    (
+        "partner8@example.com",
+        "Association Lire Ensemble",
+        "Henri Petit",
+        "Grenoble",
+        "38000",
+        40,
+        "showcase",
+    ),
+]
+
+
+def _isbn(n: int) -> str:
+    first12 = f"97929{n:07d}"
+    return first12 + isbn13_check_digit(first12)
 
 
 class Command(BaseCommand):
     help = (
-        "Create demo data: the admin admin@example.com and the partner partner1@example.com, "
-        f"password {DEMO_PASSWORD}. Safe to run twice. Refuses to run with DEBUG off unless "
-        "--force. With --if-empty, does nothing when any user exists."
+        "Load demo data: the admin admin@example.com and partners partner1@example.com to "
+        f"partner8@example.com (password {DEMO_PASSWORD}), about 40 books in 6 series and "
+        "12 months of orders and sales reports written through the services. Does nothing "
+        "if the demo data is already there. --reset deletes ALL operations, partners, users "
+        "and books first. --if-empty does nothing when any user exists. Refuses to run with "
+        "DEBUG off unless --force."
     )
 
     def add_arguments(self, parser):
         parser.add_argument("--force", action="store_true", help="Run even with DEBUG off.")
         parser.add_argument(
-            "--if-empty", action="store_true", help="Do nothing if the database has users."
+            "--reset", action="store_true", help="Delete all data first, then load the demo."
+        )
+        parser.add_argument(
+            "--if-empty", action="store_true", help="Do nothing if the database has any user."
         )
 
-    def handle(self, *args, force=False, if_empty=False, **options):
+    def handle(self, *args, force=False, reset=False, if_empty=False, **options):
         if not settings.DEBUG and not force:
             raise CommandError("DEBUG is off: demo data is for development. Use --force.")
         if if_empty and User.objects.exists():
             self.stdout.write("The database already has users: no demo data loaded.")
             return
-        with transaction.atomic():
-            if not User.objects.filter(email="admin@example.com").exists():
-                User.objects.create_superuser("admin@example.com", DEMO_PASSWORD)
-            if not User.objects.filter(email="partner1@example.com").exists():
-                partner_create(
-                    email="partner1@example.com",
-                    store_name="Librairie du Centre",
-                    contact_name="Claire Martin",
-                    city="Lyon",
-                    password=DEMO_PASSWORD,
-                )
+        if reset:
+            self._reset()
+        if User.objects.filter(email=ADMIN_EMAIL).exists():
+            self.stdout.write("Demo data is already loaded (use --reset to start over).")
+        else:
+            # The demo history sends no e-mail.
+            with override_settings(EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend"):
+                self._seed()
+            self.stdout.write(self.style.SUCCESS("Demo data loaded."))
+        self._print_logins()
+
+    @transaction.atomic
+    def _reset(self):
+        Notification.objects.all().delete()
+        Operation.objects.all().delete()
+        ReferenceCounter.objects.all().delete()
+        Partner.objects.all().delete()
+        User.objects.all().delete()
+        Book.objects.all().delete()
+        Series.objects.all().delete()
+
+    def _print_logins(self):
         self.stdout.write(f"Demo logins (password {DEMO_PASSWORD}):")
-        self.stdout.write("  admin    admin@example.com  -> /admin/")
-        self.stdout.write("  partner  partner1@example.com -> /")
+        self.stdout.write(f"  {ADMIN_EMAIL:<24} admin   -> /admin/")
+        for email, store, *_rest, state in PARTNERS:
+            self.stdout.write(f"  {email:<24} partner -> /   {store} ({state})")
+
+    @transaction.atomic
+    def _seed(self):
+        rng = random.Random(2026)  # noqa: S311 - demo data, not security
+        admin = User.objects.create_superuser(ADMIN_EMAIL, DEMO_PASSWORD, full_name="Éditions Démo")
+        books = self._books(rng)
+        active_books = [b for b in books if b.is_active]
+        now = timezone.now()
+        start = now - timedelta(days=365)
+        for email, store, contact, city, postal_code, commission, state in PARTNERS:
+            partner = partner_create(
+                email=email,
+                store_name=store,
+                contact_name=contact,
+                address=f"{rng.randint(1, 120)} rue de la République",
+                postal_code=postal_code,
+                city=city,
+                phone=f"0{rng.randint(1, 5)} {rng.randint(10, 99)} {rng.randint(10, 99)} "
+                f"{rng.randint(10, 99)} {rng.randint(10, 99)}",
+                commission_rate=Decimal(commission),
+                password=DEMO_PASSWORD,
+            )
+            if state == "never":
+                continue
+            self._history(partner, admin, active_books, rng, start, now, state)
+            if state == "suspended":
+                partner_suspend(partner=partner, by=admin, reason="Fermeture pour travaux")
+
+    def _books(self, rng):
+        books, n = [], 1
+        for name, (author, titles) in SERIES.items():
+            series = Series.objects.create(name=name)
+            for volume, title in enumerate(titles, start=1):
+                books.append(self._book(n, title, author, rng, series=series, volume=volume))
+                n += 1
+        for title, author in STANDALONE:
+            books.append(self._book(n, title, author, rng))
+            n += 1
+        # One retired title: stays in history and stock, can no longer be ordered.
+        books[-1].is_active = False
+        books[-1].save(update_fields=["is_active"])
+        return books
+
+    def _book(self, n, title, author, rng, series=None, volume=None):
+        book = Book(
+            isbn=_isbn(n),
+            title=title,
+            authors=author,
+            series=series,
+            volume_number=volume,
+            price=Decimal(rng.choice(["6.90", "7.50", "8.90", "9.90", "12.50", "14.90", "19.90"])),
+        )
+        book.full_clean()
+        book.save()
+        return book
+
+    def _history(self, partner, admin, books, rng, start, now, state):
+        """Order → approve → deliver → report cycles every six to eight weeks."""
+        user = partner.user
+        t = start + timedelta(days=rng.randint(0, 20), hours=10)
+        cycle = 0
+        while True:
+            cycle += 1
+            picks = rng.sample(books, rng.randint(3, 7))
+            lines = [Line(book_id=b.pk, copies=rng.randint(2, 8)) for b in picks]
+            if t + timedelta(days=50) > now:
+                break
+            if cycle == 2 and state == "showcase" and partner.user.email.endswith("7@example.com"):
+                # A cancelled and a rejected order along the way.
+                cancelled = order_place(partner=partner, lines=lines[:1], by=user, at=t)
+                order_cancel(order=cancelled, by=user, at=t + timedelta(hours=2))
+                rejected = order_place(
+                    partner=partner, lines=lines[:2], by=user, at=t + timedelta(hours=3)
+                )
+                order_reject(
+                    order=rejected,
+                    by=admin,
+                    reason="Titre en réimpression",
+                    at=t + timedelta(days=1),
+                )
+                t += timedelta(days=2)
+            order = order_place(partner=partner, lines=lines, by=user, note="", at=t)
+            order_approve(order=order, by=admin, at=t + timedelta(days=1))
+            order_deliver(order=order, by=admin, at=t + timedelta(days=3))
+            t += timedelta(days=rng.randint(35, 50))
+            self._report(partner, rng, t, admin, void_first=(cycle == 3 and state == "showcase"))
+            t += timedelta(days=rng.randint(1, 5))
+        if state == "showcase":
+            return
+        lines = [Line(book_id=b.pk, copies=rng.randint(2, 6)) for b in rng.sample(books, 4)]
+        t = min(t, now - timedelta(days=6))
+        order = order_place(partner=partner, lines=lines, by=user, note="Pour la vitrine", at=t)
+        if state == "pending":
+            return
+        order_approve(order=order, by=admin, at=t + timedelta(days=1))
+        if state == "approved":
+            return
+        order_deliver(order=order, by=admin, at=t + timedelta(days=2))
+
+    def _report(self, partner, rng, at, admin, void_first=False):
+        held = stock_quantities_for_partner(partner=partner)
+        lines = [
+            Line(book_id=book_id, copies=sold)
+            for book_id, copies in sorted(held.items())
+            if (sold := rng.randint(0, copies))
+        ]
+        if void_first and lines:
+            wrong = report_submit(partner=partner, lines=lines[:1], by=partner.user, at=at)
+            report_void(
+                report=wrong, by=admin, reason="Saisie en double", at=at + timedelta(hours=1)
+            )
+            at += timedelta(hours=2)
+        report_submit(partner=partner, lines=lines, by=partner.user, at=at)
