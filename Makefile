@@ -11,7 +11,7 @@ STAMP := $(VENV)/.installed
 PG_URL ?= postgres://postgres@127.0.0.1:5432/toplivres
 HOST ?= 127.0.0.1:8000
 
-.PHONY: run install test test-postgres test-fast lint format messages browser clean
+.PHONY: run install test test-postgres lint format messages browser bench clean
 
 $(BIN)/python:
 	@test -n "$(PYTHON)" || { echo "Python >= 3.11 is required, and none was found on PATH." >&2; exit 1; }
@@ -55,6 +55,11 @@ format: install
 messages: install
 	DEBUG=true $(BIN)/python manage.py makemessages -l fr --no-location --no-obsolete -i ".venv/*" -i "staticfiles/*"
 	DEBUG=true $(BIN)/python manage.py compilemessages -i ".venv"
+
+# Timings of the stock reads and the services on a distributor-sized data set (rolled back).
+bench: install
+	DEBUG=true $(BIN)/python manage.py migrate --noinput -v0
+	DEBUG=true $(BIN)/python manage.py benchmark $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) var staticfiles

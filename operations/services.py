@@ -97,7 +97,9 @@ def _create_operation(
     operation.save()
     for item in operation.lines:
         item.operation = operation
-        item.full_clean(exclude=["operation"])
+        # Line rules (bounds, one line per book) were checked by operation.full_clean();
+        # field checks here, and the database constraints back both.
+        item.clean_fields(exclude=["operation", "book"])
     Item.objects.bulk_create(operation.lines)
     operation.set_pending_lines(None)
     return operation
