@@ -6,4 +6,5 @@ app_name = "accounts"
 
 urlpatterns = [
     path("account/", views.account, name="account"),
+    path("account/language/", views.account_language, name="language"),
 ]

@@ -1,8 +1,64 @@
-from django.shortcuts import render
+from django.conf import settings
+from django.contrib import messages
+from django.shortcuts import redirect, render
+from django.utils import translation
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.decorators import partner_required
+from accounts.forms import LanguageForm, PartnerDetailsForm
+from accounts.models import User
+
+DETAIL_FIELDS = PartnerDetailsForm.Meta.fields
+
+
+def _account_page(request, *, details_form=None, language_form=None, status=200):
+    partner = request.partner
+    context = {
+        "partner": partner,
+        "details_form": details_form or PartnerDetailsForm(instance=partner),
+        "language_form": language_form or LanguageForm(initial={"language": request.user.language}),
+    }
+    return render(request, "accounts/account.html", context, status=status)
 
 
 @partner_required
+@require_http_methods(["GET", "POST"])
 def account(request):
-    return render(request, "accounts/account.html", {"partner": request.partner})
+    """The store's details; POST saves them."""
+    if request.method == "GET":
+        return _account_page(request)
+    form = PartnerDetailsForm(request.POST, instance=request.partner)
+    if not form.is_valid():
+        return _account_page(request, details_form=form)
+    partner = form.save(commit=False)
+    # Only these columns: a suspension or a new commission saved meanwhile by an admin
+    # must not be overwritten by this (older) copy of the row.
+    partner.save(update_fields=[*DETAIL_FIELDS, "updated_at"])
+    messages.success(request, _("Your store details are saved."))
+    return redirect("accounts:account")
+
+
+@partner_required
+@require_POST
+def account_language(request):
+    """Save the partner's language, use it at once and remember it in the cookie."""
+    form = LanguageForm(request.POST)
+    if not form.is_valid():
+        return _account_page(request, language_form=form)
+    language = form.cleaned_data["language"]
+    User.objects.filter(pk=request.user.pk).update(language=language)
+    translation.activate(language)
+    messages.success(request, _("Language saved."))
+    response = redirect("accounts:account")
+    response.set_cookie(
+        settings.LANGUAGE_COOKIE_NAME,
+        language,
+        max_age=settings.LANGUAGE_COOKIE_AGE,
+        path=settings.LANGUAGE_COOKIE_PATH,
+        domain=settings.LANGUAGE_COOKIE_DOMAIN,
+        secure=settings.LANGUAGE_COOKIE_SECURE,
+        httponly=settings.LANGUAGE_COOKIE_HTTPONLY,
+        samesite=settings.LANGUAGE_COOKIE_SAMESITE,
+    )
+    return response

@@ -308,3 +308,53 @@ def notifications_for(*, user, unread_only: bool = False) -> QuerySet:
 
 def unread_notification_count(*, user) -> int:
     return notifications_for(user=user, unread_only=True).count()
+
+
+# -- portal --------------------------------------------------------------------------------
+
+
+def operation_history_for_partner(*, partner: Partner) -> QuerySet:
+    """The partner's orders and reports, newest first, each with its copies and amount."""
+    from django.db.models.functions import Abs
+
+    return (
+        Operation.objects.filter(partner=partner)
+        .annotate(
+            copies=Coalesce(Sum(Abs("items__quantity")), Value(0), output_field=IntegerField()),
+            amount=Coalesce(
+                Sum(
+                    Abs("items__quantity") * F("items__unit_price"),
+                    output_field=DecimalField(max_digits=14, decimal_places=2),
+                ),
+                ZERO_EUR,
+            ),
+        )
+        .order_by("-created_at", "-pk")
+    )
+
+
+def newest_report_pk(*, partner: Partner) -> int:
+    """Primary key of the partner's newest report (any status), 0 if none.
+
+    A report form remembers it when shown: if it changed by the time the form comes back,
+    the form was already sent (double click, back button, second tab).
+    """
+    pk = (
+        Operation.objects.reports()
+        .filter(partner=partner)
+        .order_by("-pk")
+        .values_list("pk", flat=True)
+        .first()
+    )
+    return pk or 0
+
+
+def latest_order_for_partner(*, partner: Partner) -> Operation | None:
+    """The partner's most recent order, whatever its status."""
+    return (
+        Operation.objects.orders()
+        .filter(partner=partner)
+        .select_related("approved_by", "delivered_by", "closed_by")
+        .order_by("-created_at", "-pk")
+        .first()
+    )

@@ -6,4 +6,16 @@ app_name = "operations"
 
 urlpatterns = [
     path("", views.dashboard, name="dashboard"),
+    path("notices/<int:pk>/read/", views.notification_read, name="notification_read"),
+    path("notices/read/", views.notifications_read_all, name="notifications_read_all"),
+    path("orders/new/", views.order_new, name="order_new"),
+    path("orders/new/add/", views.order_add, name="order_add"),
+    path("orders/new/update/", views.order_update, name="order_update"),
+    path("orders/<int:pk>/", views.order_detail, name="order_detail"),
+    path("orders/<int:pk>/cancel/", views.order_cancel_view, name="order_cancel"),
+    path("reports/new/", views.report_new, name="report_new"),
+    path("reports/<int:pk>/", views.report_detail, name="report_detail"),
+    path("history/", views.history, name="history"),
+    path("stock/", views.stock, name="stock"),
+    path("stock/stock.csv", views.stock_csv, name="stock_csv"),
 ]

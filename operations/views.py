@@ -1,8 +1,491 @@
-from django.shortcuts import render
+"""The partner portal: thin views over the selectors and services of `operations`."""
+
+import csv
+
+from django.conf import settings
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.db import transaction
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django_htmx.http import HttpResponseClientRedirect
 
 from accounts.decorators import partner_required
+from accounts.services import partner_lock
+from catalog.selectors import book_search
+from operations.forms import (
+    AddLineForm,
+    HistoryFilter,
+    OrderDraft,
+    ReportForm,
+    order_lines_form,
+    report_form_token,
+)
+from operations.selectors import (
+    cents,
+    last_report_for_partner,
+    latest_order_for_partner,
+    newest_report_pk,
+    notifications_for,
+    operation_get_for_partner,
+    operation_history_for_partner,
+    operation_items,
+    ordering_state,
+    partner_figures,
+    stock_for_partner,
+    stock_totals,
+)
+from operations.services import order_cancel, order_place, report_submit
+
+PAGE_SIZE = 20
+SEARCH_RESULTS = 20
+
+
+def _redirect(request, url):
+    """Post/redirect/get; under htmx, tell the browser to go there."""
+    if request.htmx:
+        return HttpResponseClientRedirect(url)
+    return redirect(url)
+
+
+def _safe_next(request, default):
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return target
+    return default
+
+
+# -- dashboard -----------------------------------------------------------------------------
+
+
+def _dashboard_context(request):
+    partner = request.partner
+    return {
+        "partner": partner,
+        "state": ordering_state(partner=partner),
+        "latest_order": latest_order_for_partner(partner=partner),
+        "figures": partner_figures(partner=partner),
+        "last_report": last_report_for_partner(partner=partner),
+        "notices": list(notifications_for(user=request.user, unread_only=True)[:10]),
+        "poll_seconds": settings.PORTAL_POLL_SECONDS,
+    }
 
 
 @partner_required
+@require_GET
 def dashboard(request):
-    return render(request, "operations/dashboard.html", {"partner": request.partner})
+    template = "operations/dashboard.html"
+    if request.htmx:
+        template += "#live"
+    return render(request, template, _dashboard_context(request))
+
+
+@partner_required
+@require_POST
+def notification_read(request, pk):
+    notice = get_object_or_404(notifications_for(user=request.user), pk=pk)
+    # A notice is a message to one reader, not a rule-carrying record: marking it read is a
+    # plain update of its own row.
+    type(notice).objects.filter(pk=notice.pk, read_at__isnull=True).update(read_at=timezone.now())
+    if request.htmx:
+        return render(request, "operations/dashboard.html#live", _dashboard_context(request))
+    return redirect("operations:dashboard")
+
+
+@partner_required
+@require_POST
+def notifications_read_all(request):
+    notifications_for(user=request.user, unread_only=True).update(read_at=timezone.now())
+    if request.htmx:
+        return render(request, "operations/dashboard.html#live", _dashboard_context(request))
+    return redirect("operations:dashboard")
+
+
+# -- new order -------------------------------------------------------------------------------
+
+
+def _draft_books(draft):
+    books = {book.pk: book for book in book_search().filter(pk__in=list(draft.lines))}
+    draft.keep_only(books)
+    return books
+
+
+def _order_page(request, *, draft, books, form=None, add_form=None, partial=None, status=200):
+    query = (request.GET.get("q") or "")[:200].strip()
+    results = list(book_search(query=query, active_only=True)[:SEARCH_RESULTS]) if query else []
+    form = form or order_lines_form(None, draft=draft, books_by_id=books)
+    context = {
+        "form": form,
+        "add_form": add_form,
+        "query": query,
+        "results": results,
+        "in_draft": draft.lines,
+        "max_copies": settings.MAX_ITEM_QUANTITY,
+    }
+    template = "operations/order_form.html"
+    if partial:
+        template += f"#{partial}"
+    return render(request, template, context, status=status)
+
+
+def _order_blocked(request, state, *, status=200):
+    return render(request, "operations/order_blocked.html", {"state": state}, status=status)
+
+
+@partner_required
+@require_http_methods(["GET", "POST"])
+def order_new(request):
+    """GET: the draft and a book search. POST: place the order."""
+    partner = request.partner
+    state = ordering_state(partner=partner)
+    if not state.can_order:
+        if request.method == "POST":
+            messages.error(request, state.reason)
+            return _redirect(request, reverse("operations:order_new"))
+        return _order_blocked(request, state)
+    draft = OrderDraft(request.session, partner=partner)
+    books = _draft_books(draft)
+    if request.method == "GET":
+        partial = "results" if request.htmx and request.htmx.target == "book-results" else None
+        return _order_page(request, draft=draft, books=books, partial=partial)
+
+    form = order_lines_form(request.POST, draft=draft, books_by_id=books)
+    if form.is_valid():
+        for book_id, copies in form.copies_by_book().items():
+            draft.set(book_id, copies)
+        draft.note = form.cleaned_data["note"]
+        draft.save()
+        if not form.service_lines():
+            form.add_error(None, _("Add at least one book to your order."))
+        else:
+            try:
+                order = order_place(
+                    partner=partner,
+                    lines=form.service_lines(),
+                    by=request.user,
+                    note=form.cleaned_data["note"],
+                )
+            except ValidationError as exc:
+                for message in exc.messages:
+                    form.add_error(None, message)
+            else:
+                draft.clear()
+                messages.success(
+                    request,
+                    _("Order %(ref)s sent. We will tell you when it is approved.")
+                    % {"ref": order.reference},
+                )
+                return _redirect(request, reverse("operations:order_detail", args=[order.pk]))
+    partial = "lines" if request.htmx else None
+    return _order_page(request, draft=draft, books=books, form=form, partial=partial)
+
+
+@partner_required
+@require_POST
+def order_add(request):
+    """Add copies of a book to the draft (merged with a line of the same book)."""
+    partner = request.partner
+    state = ordering_state(partner=partner)
+    if not state.can_order:
+        messages.error(request, state.reason)
+        return _redirect(request, reverse("operations:order_new"))
+    draft = OrderDraft(request.session, partner=partner)
+    add_form = AddLineForm(request.POST, draft=draft)
+    from_catalogue = request.POST.get("from") == "catalogue"
+    if add_form.is_valid():
+        book = add_form.book_obj
+        draft.add(book.pk, add_form.cleaned_data["copies"])
+        draft.save()
+        if request.htmx and from_catalogue:
+            return render(
+                request,
+                "catalog/book_list.html#added",
+                {"book": book, "in_draft": draft.lines},
+            )
+        if not request.htmx:
+            messages.success(
+                request,
+                _("%(title)s: %(copies)s in your order.")
+                % {"title": book.title, "copies": draft.lines[book.pk]},
+            )
+            return redirect(_safe_next(request, reverse("operations:order_new")))
+    elif not request.htmx:
+        for errors in add_form.errors.values():
+            for error in errors:
+                messages.error(request, error)
+        return redirect(_safe_next(request, reverse("operations:order_new")))
+    elif from_catalogue:
+        return render(
+            request,
+            "catalog/book_list.html#added",
+            {"book": None, "add_form": add_form},
+            status=422,
+        )
+    books = _draft_books(draft)
+    return _order_page(request, draft=draft, books=books, add_form=add_form, partial="lines")
+
+
+@partner_required
+@require_POST
+def order_update(request):
+    """Save the draft's quantities and note; `remove` drops one line."""
+    partner = request.partner
+    state = ordering_state(partner=partner)
+    if not state.can_order:
+        messages.error(request, state.reason)
+        return _redirect(request, reverse("operations:order_new"))
+    draft = OrderDraft(request.session, partner=partner)
+    books = _draft_books(draft)
+    form = order_lines_form(request.POST, draft=draft, books_by_id=books)
+    remove = request.POST.get("remove", "")
+    if remove.isdigit() and int(remove) in draft.lines:
+        draft.remove(int(remove))
+        draft.save()
+        form = order_lines_form(request.POST, draft=draft, books_by_id=books)
+    if form.is_valid():
+        for book_id, copies in form.copies_by_book().items():
+            draft.set(book_id, copies)
+        draft.note = form.cleaned_data["note"]
+        draft.save()
+        if not request.htmx:
+            return redirect("operations:order_new")
+        form = order_lines_form(None, draft=draft, books_by_id=books)
+    partial = "lines" if request.htmx else None
+    return _order_page(request, draft=draft, books=books, form=form, partial=partial)
+
+
+# -- one order, one report ---------------------------------------------------------------------
+
+
+def _operation_context(operation):
+    items = list(operation_items(operation=operation))
+    copies = sum(item.copies for item in items)
+    amount = sum((item.amount for item in items), 0)
+    return {"operation": operation, "items": items, "copies": copies, "amount": amount}
+
+
+def _get_order(request, pk):
+    order = operation_get_for_partner(partner=request.partner, pk=pk)
+    if not order.is_order:
+        raise Http404
+    return order
+
+
+@partner_required
+@require_GET
+def order_detail(request, pk):
+    order = _get_order(request, pk)
+    context = _operation_context(order)
+    context["poll_seconds"] = settings.PORTAL_POLL_SECONDS
+    template = "operations/order_detail.html"
+    if request.htmx:
+        template += "#status"
+    return render(request, template, context)
+
+
+@partner_required
+@require_http_methods(["GET", "POST"])
+def order_cancel_view(request, pk):
+    """GET asks for confirmation; POST cancels a pending order."""
+    order = _get_order(request, pk)
+    detail_url = reverse("operations:order_detail", args=[order.pk])
+    if request.method == "GET":
+        if not order.is_cancellable:
+            messages.info(
+                request,
+                _("%(ref)s is %(status)s: only a pending order can be cancelled.")
+                % {"ref": order.reference, "status": order.get_status_display().lower()},
+            )
+            return redirect(detail_url)
+        return render(request, "operations/order_cancel.html", _operation_context(order))
+    try:
+        order_cancel(order=order, by=request.user)
+    except ValidationError as exc:
+        for message in exc.messages:
+            messages.error(request, message)
+    else:
+        messages.success(request, _("Order %(ref)s cancelled.") % {"ref": order.reference})
+    return _redirect(request, detail_url)
+
+
+@partner_required
+@require_GET
+def report_detail(request, pk):
+    report = operation_get_for_partner(partner=request.partner, pk=pk)
+    if not report.is_report:
+        raise Http404
+    context = _operation_context(report)
+    # At today's commission rate: the rate is not recorded on the report.
+    commission = cents(report.partner.commission_rate * context["amount"] / 100)
+    context.update(commission=commission, due=context["amount"] - commission)
+    return render(request, "operations/report_detail.html", context)
+
+
+# -- sales report ---------------------------------------------------------------------------
+
+
+def _fresh_report_form(partner, rows, data=None):
+    token = report_form_token(partner=partner, newest_report_pk=newest_report_pk(partner=partner))
+    if data is not None:
+        data = data.copy()
+        data["token"] = token
+        return ReportForm(data, partner=partner, stock_rows=rows)
+    return ReportForm(initial={"token": token}, partner=partner, stock_rows=rows)
+
+
+def _report_already_sent(request, newest_pk):
+    messages.warning(
+        request,
+        _(
+            "This report form was already sent, or a report was recorded since you opened "
+            "it: nothing was recorded twice. Here is the latest report."
+        ),
+    )
+    return _redirect(request, reverse("operations:report_detail", args=[newest_pk]))
+
+
+def _report_submit_once(*, partner, form, by):
+    """Record the report unless another was recorded since the form was shown.
+
+    The check and the write happen under the partner's lock (the same lock report_submit
+    takes, in the same transaction), so a double click or a second tab cannot slip a second
+    report in between.
+    """
+    with transaction.atomic():
+        partner_lock(partner_id=partner.pk)
+        newest = newest_report_pk(partner=partner)
+        if newest != form.cleaned_data["token"]:
+            return None, newest
+        report = report_submit(
+            partner=partner,
+            lines=form.service_lines(),
+            by=by,
+            note=form.cleaned_data["note"],
+        )
+        return report, None
+
+
+@partner_required
+@require_http_methods(["GET", "POST"])
+def report_new(request):
+    """GET: the form. POST action=review: the summary; action=edit: back to the form;
+    action=submit: record it."""
+    partner = request.partner
+    rows = list(stock_for_partner(partner=partner))
+    template = "operations/report_form.html"
+    partial = "#report" if request.htmx else ""
+    context = {"partner": partner, "summary": None}
+    if request.method == "GET":
+        context["form"] = _fresh_report_form(partner, rows)
+        return render(request, template, context)
+
+    action = request.POST.get("action", "review")
+    form = ReportForm(request.POST, partner=partner, stock_rows=rows)
+    if not form.is_valid():
+        if "token" in form.errors:
+            form = _fresh_report_form(partner, rows, request.POST)
+            form.is_valid()
+            form.add_error(None, _("This form has expired. Here it is again: check your figures."))
+        context["form"] = form
+        return render(request, template + partial, context)
+    if form.cleaned_data["token"] != newest_report_pk(partner=partner):
+        return _report_already_sent(request, newest_report_pk(partner=partner))
+
+    context["form"] = form
+    if action == "submit":
+        try:
+            report, newest = _report_submit_once(partner=partner, form=form, by=request.user)
+        except ValidationError as exc:
+            for message in exc.messages:
+                form.add_error(None, message)
+            return render(request, template + partial, context)
+        if report is None:
+            return _report_already_sent(request, newest)
+        messages.success(request, _("Sales report %(ref)s recorded.") % {"ref": report.reference})
+        return _redirect(request, reverse("operations:report_detail", args=[report.pk]))
+    if action == "review":
+        context["summary"] = form.summary()
+    return render(request, template + partial, context)
+
+
+# -- history and stock -------------------------------------------------------------------------
+
+
+@partner_required
+@require_GET
+def history(request):
+    operations = operation_history_for_partner(partner=request.partner)
+    filterset = HistoryFilter(request.GET or None, queryset=operations)
+    page = Paginator(filterset.qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    template = "operations/history.html"
+    if request.htmx and request.htmx.target == "history-results":
+        template += "#results"
+    return render(request, template, {"filter": filterset, "page": page})
+
+
+@partner_required
+@require_GET
+def stock(request):
+    partner = request.partner
+    context = {
+        "rows": list(stock_for_partner(partner=partner)),
+        "totals": stock_totals(partner=partner),
+    }
+    return render(request, "operations/stock.html", context)
+
+
+@partner_required
+@require_GET
+def stock_csv(request):
+    partner = request.partner
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    filename = f"stock-{timezone.localdate().isoformat()}.csv"
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    writer = csv.writer(response)
+    writer.writerow(
+        [
+            _("ISBN"),
+            _("Title"),
+            _("Authors"),
+            _("Series"),
+            _("Copies"),
+            _("Unit price (EUR)"),
+            _("Retail value (EUR)"),
+            _("Last delivery"),
+            _("Last sale"),
+        ]
+    )
+
+    def day(value):
+        return timezone.localtime(value).date().isoformat() if value else ""
+
+    for row in stock_for_partner(partner=partner):
+        writer.writerow(
+            [
+                row["book__isbn"],
+                _csv_safe(row["book__title"]),
+                _csv_safe(row["book__authors"]),
+                _csv_safe(row["book__series__name"] or ""),
+                row["quantity"],
+                row["book__price"],
+                row["value"],
+                day(row["last_delivery_at"]),
+                day(row["last_sale_at"]),
+            ]
+        )
+    return response
+
+
+def _csv_safe(text: str) -> str:
+    # A cell starting with =, +, - or @ is run as a formula by spreadsheets.
+    if text and text[0] in "=+-@":
+        return "'" + text
+    return text

@@ -1,0 +1,348 @@
+"""Parsing and clean-up for the partner portal's forms. Nothing here writes to the database."""
+
+from decimal import Decimal
+
+import django_filters
+from django import forms
+from django.conf import settings
+from django.core import signing
+from django.utils.translation import gettext_lazy as _
+
+from catalog.models import Book
+from operations.models import Kind, Status
+from operations.selectors import cents
+from operations.services import Line
+
+
+def _copies_field(*, label, required=True, min_value=0):
+    return forms.IntegerField(
+        label=label,
+        required=required,
+        min_value=min_value,
+        max_value=settings.MAX_ITEM_QUANTITY,
+        widget=forms.NumberInput(attrs={"inputmode": "numeric", "class": "form-control copies"}),
+    )
+
+
+# -- the order being written: a draft in the session ---------------------------------------
+
+
+class OrderDraft:
+    """The order a partner is putting together, kept in its session until placed.
+
+    Lines are {book_id: copies} in the order they were added; a book added twice is one
+    line. What comes back from the session is checked again: it is only a draft.
+    """
+
+    def __init__(self, session, *, partner):
+        self.session = session
+        self.key = f"order_draft:{partner.pk}"
+        raw = session.get(self.key) or {}
+        self.lines: dict[int, int] = {}
+        for pair in raw.get("lines", []) if isinstance(raw, dict) else []:
+            try:
+                book_id, copies = int(pair[0]), int(pair[1])
+            except (TypeError, ValueError, IndexError):
+                continue
+            if book_id > 0 and 0 < copies <= settings.MAX_ITEM_QUANTITY:
+                self.lines[book_id] = copies
+        note = raw.get("note", "") if isinstance(raw, dict) else ""
+        self.note = note if isinstance(note, str) else ""
+
+    def __len__(self):
+        return len(self.lines)
+
+    def add(self, book_id: int, copies: int) -> None:
+        self.lines[book_id] = self.lines.get(book_id, 0) + copies
+
+    def set(self, book_id: int, copies: int) -> None:
+        if copies > 0:
+            self.lines[book_id] = copies
+        else:
+            self.lines.pop(book_id, None)
+
+    def remove(self, book_id: int) -> None:
+        self.lines.pop(book_id, None)
+
+    def keep_only(self, book_ids) -> None:
+        """Drop lines whose book no longer exists."""
+        self.lines = {k: v for k, v in self.lines.items() if k in book_ids}
+
+    def save(self) -> None:
+        self.session[self.key] = {
+            "lines": [[book_id, copies] for book_id, copies in self.lines.items()],
+            "note": self.note,
+        }
+
+    def clear(self) -> None:
+        self.session.pop(self.key, None)
+        self.lines, self.note = {}, ""
+
+
+class AddLineForm(forms.Form):
+    """Add copies of one book to the draft."""
+
+    book = forms.IntegerField(widget=forms.HiddenInput, min_value=1, max_value=2**62)
+    copies = _copies_field(label=_("Copies"), min_value=1)
+
+    def __init__(self, *args, draft: OrderDraft, **kwargs):
+        self.draft = draft
+        super().__init__(*args, **kwargs)
+        self.fields["copies"].initial = 1
+        self.fields["copies"].required = False
+        self.book_obj = None
+
+    def clean_book(self):
+        book_id = self.cleaned_data["book"]
+        book = Book.objects.filter(pk=book_id).first()
+        if book is None:
+            raise forms.ValidationError(_("This book is not in the catalogue."))
+        if not book.is_active:
+            raise forms.ValidationError(
+                _("%(title)s is no longer available to order.") % {"title": book.title}
+            )
+        self.book_obj = book
+        return book_id
+
+    def clean_copies(self):
+        return self.cleaned_data.get("copies") or 1
+
+    def clean(self):
+        cleaned = super().clean()
+        book, copies = self.book_obj, cleaned.get("copies")
+        if book is not None and copies:
+            total = self.draft.lines.get(book.pk, 0) + copies
+            if total > settings.MAX_ITEM_QUANTITY:
+                self.add_error(
+                    "copies",
+                    _("%(title)s: at most %(max)s copies per line.")
+                    % {"title": book.title, "max": settings.MAX_ITEM_QUANTITY},
+                )
+        return cleaned
+
+
+class OrderLinesForm(forms.Form):
+    """The draft's lines with their quantities, and the note. 0 copies removes a line."""
+
+    note = forms.CharField(
+        label=_("Note for the publisher (optional)"),
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2, "class": "form-control"}),
+    )
+
+    def __init__(self, *args, books: list[Book], draft: OrderDraft, **kwargs):
+        kwargs.setdefault("initial", {})
+        kwargs["initial"]["note"] = draft.note
+        for book in books:
+            kwargs["initial"][f"copies_{book.pk}"] = draft.lines.get(book.pk)
+        super().__init__(*args, **kwargs)
+        self.books = books
+        self.draft = draft
+        for book in books:
+            self.fields[f"copies_{book.pk}"] = _copies_field(
+                label=_("Copies of %(title)s") % {"title": book.title}
+            )
+
+    def clean(self):
+        cleaned = super().clean()
+        for book in self.books:
+            name = f"copies_{book.pk}"
+            if cleaned.get(name) and not book.is_active:
+                self.add_error(
+                    name,
+                    _("%(title)s is no longer available to order: remove it.")
+                    % {"title": book.title},
+                )
+        return cleaned
+
+    def copies_by_book(self) -> dict[int, int]:
+        """Valid quantities; a line with an error keeps its draft quantity."""
+        data = getattr(self, "cleaned_data", {})
+        result = {}
+        for book in self.books:
+            value = data.get(f"copies_{book.pk}")
+            result[book.pk] = value if value is not None else self.draft.lines.get(book.pk, 0)
+        return result
+
+    def service_lines(self) -> list[Line]:
+        return [Line(book_id=pk, copies=n) for pk, n in self.copies_by_book().items() if n > 0]
+
+    def rows(self) -> list[dict]:
+        """One row per line for the template: book, field, copies, amount."""
+        copies = self.copies_by_book()
+        return [
+            {
+                "book": book,
+                "field": self[f"copies_{book.pk}"],
+                "copies": copies[book.pk],
+                "amount": cents(book.price * copies[book.pk]),
+            }
+            for book in self.books
+        ]
+
+    def totals(self) -> dict:
+        rows = self.rows()
+        return {
+            "titles": sum(1 for r in rows if r["copies"]),
+            "copies": sum(r["copies"] for r in rows),
+            "value": cents(sum((r["amount"] for r in rows), Decimal(0))),
+        }
+
+
+def order_lines_form(data, *, draft: OrderDraft, books_by_id: dict[int, Book]):
+    books = [books_by_id[pk] for pk in draft.lines if pk in books_by_id]
+    return OrderLinesForm(data, books=books, draft=draft)
+
+
+# -- sales report ---------------------------------------------------------------------------
+
+REPORT_SALT = "operations.report-form"
+
+
+def report_form_token(*, partner, newest_report_pk: int) -> str:
+    """What a report form remembers of the moment it was shown."""
+    return signing.dumps([partner.pk, newest_report_pk], salt=REPORT_SALT)
+
+
+class ReportForm(forms.Form):
+    """Per title held: copies sold, or copies still on the shelf (sold = held - shelf).
+
+    A line left blank counts as nothing sold; the summary shown before recording says so.
+    """
+
+    note = forms.CharField(
+        label=_("Note for the publisher (optional)"),
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2, "class": "form-control"}),
+    )
+    token = forms.CharField(widget=forms.HiddenInput, max_length=500)
+
+    def __init__(self, *args, partner, stock_rows: list[dict], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.partner = partner
+        self.stock_rows = stock_rows
+        for row in stock_rows:
+            pk = row["book_id"]
+            title = row["book__title"]
+            self.fields[f"sold_{pk}"] = _copies_field(
+                label=_("Copies of %(title)s sold") % {"title": title}, required=False
+            )
+            self.fields[f"shelf_{pk}"] = _copies_field(
+                label=_("Copies of %(title)s still on the shelf") % {"title": title},
+                required=False,
+            )
+
+    def clean_token(self):
+        try:
+            partner_pk, newest_pk = signing.loads(self.cleaned_data["token"], salt=REPORT_SALT)
+        except (signing.BadSignature, TypeError, ValueError) as exc:
+            raise forms.ValidationError(
+                _("This form has expired. Here it is again: check your figures.")
+            ) from exc
+        if partner_pk != self.partner.pk or not isinstance(newest_pk, int):
+            raise forms.ValidationError(
+                _("This form has expired. Here it is again: check your figures.")
+            )
+        return newest_pk
+
+    def clean(self):
+        cleaned = super().clean()
+        self.sold: dict[int, int] = {}
+        for row in self.stock_rows:
+            pk, held = row["book_id"], row["quantity"]
+            sold_name, shelf_name = f"sold_{pk}", f"shelf_{pk}"
+            if sold_name in self.errors or shelf_name in self.errors:
+                continue
+            sold, shelf = cleaned.get(sold_name), cleaned.get(shelf_name)
+            if shelf is not None:
+                if shelf > held:
+                    self.add_error(
+                        shelf_name,
+                        _("You hold %(held)s: the shelf cannot have more.") % {"held": held},
+                    )
+                    continue
+                if sold is not None and sold != held - shelf:
+                    self.add_error(
+                        sold_name,
+                        _(
+                            "Sold and on the shelf disagree: of %(held)s held, %(shelf)s on "
+                            "the shelf means %(sold)s sold. Fill in one of the two."
+                        )
+                        % {"held": held, "shelf": shelf, "sold": held - shelf},
+                    )
+                    continue
+                sold = held - shelf
+            if sold and sold > held:
+                self.add_error(
+                    sold_name,
+                    _("You hold %(held)s: you cannot report more sold.") % {"held": held},
+                )
+                continue
+            if sold:
+                self.sold[pk] = sold
+        return cleaned
+
+    def service_lines(self) -> list[Line]:
+        return [Line(book_id=pk, copies=n) for pk, n in self.sold.items()]
+
+    def rows(self) -> list[dict]:
+        return [
+            {
+                **row,
+                "sold_field": self[f"sold_{row['book_id']}"],
+                "shelf_field": self[f"shelf_{row['book_id']}"],
+            }
+            for row in self.stock_rows
+        ]
+
+    def summary(self) -> dict:
+        """What will be recorded: lines sold, copies, revenue at retail, amount due."""
+        lines = []
+        for row in self.stock_rows:
+            sold = self.sold.get(row["book_id"])
+            if sold:
+                lines.append(
+                    {
+                        "book_id": row["book_id"],
+                        "title": row["book__title"],
+                        "held": row["quantity"],
+                        "sold": sold,
+                        "price": row["book__price"],
+                        "amount": cents(sold * row["book__price"]),
+                    }
+                )
+        revenue = cents(sum((line["amount"] for line in lines), Decimal(0)))
+        commission = cents(revenue * self.partner.commission_rate / Decimal(100))
+        return {
+            "lines": lines,
+            "copies": sum(line["sold"] for line in lines),
+            "revenue": revenue,
+            "commission": commission,
+            "due": revenue - commission,
+        }
+
+
+# -- history ----------------------------------------------------------------------------------
+
+
+class HistoryFilter(django_filters.FilterSet):
+    kind = django_filters.ChoiceFilter(
+        label=_("Kind"), choices=Kind.choices, empty_label=_("Orders and reports")
+    )
+    status = django_filters.ChoiceFilter(
+        label=_("Status"), choices=Status.choices, empty_label=_("Any status")
+    )
+    date_from = django_filters.DateFilter(
+        label=_("From"),
+        field_name="created_at",
+        lookup_expr="date__gte",
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+    date_to = django_filters.DateFilter(
+        label=_("To"),
+        field_name="created_at",
+        lookup_expr="date__lte",
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
