@@ -91,3 +91,39 @@ def partner_reactivate(*, partner: Partner, by: User) -> Partner:
     User.objects.filter(pk=partner.user_id).update(is_active=True)
     partner.user.is_active = True
     return partner
+
+
+# -- invitations (back office) ---------------------------------------------------------------
+
+
+def partner_invite(*, partner: Partner) -> None:
+    """E-mail the partner a link to choose its password, once the transaction commits.
+
+    The link carries Django's password-reset token: it works until the password is set (the
+    token depends on the password hash) or until PASSWORD_RESET_TIMEOUT.
+    """
+    if partner.is_suspended or not partner.user.is_active:
+        raise ValidationError(
+            _("%(store)s is suspended: reactivate it before inviting it.")
+            % {"store": partner.store_name}
+        )
+    user_id = partner.user_id
+
+    def enqueue():
+        from operations.tasks import send_invitation_email
+
+        send_invitation_email.enqueue(user_id=user_id)
+
+    transaction.on_commit(enqueue, robust=True)
+
+
+@transaction.atomic
+def partner_onboard(*, email: str, store_name: str, language: str = "fr", **details) -> Partner:
+    """Create a partner without a password (partner_create) and e-mail it an invitation."""
+    partner = partner_create(email=email, store_name=store_name, **details)
+    if language != partner.user.language:
+        partner.user.language = language
+        partner.user.full_clean(exclude=["password"])
+        partner.user.save(update_fields=["language"])
+    partner_invite(partner=partner)
+    return partner

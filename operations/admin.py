@@ -1,0 +1,549 @@
+"""The back office for operations: browse, act through the services, export.
+
+Admins never add operations and never edit what carries a rule: every change of status goes
+through operations.services (actions, order desk buttons), the change form edits the admin
+note only, and deletion asks `operation_delete_refusal` first (rule 6).
+"""
+
+import contextlib
+from functools import partial
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin import helpers
+from django.contrib.admin.actions import delete_selected
+from django.contrib.admin.options import IncorrectLookupParameters
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.http import Http404, HttpResponseNotAllowed, HttpResponseRedirect
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.html import format_html
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
+
+from accounts.models import Partner
+from catalog.isbn import normalize_isbn
+from catalog.models import Book, Series
+from operations import analytics, exports
+from operations.models import Item, Notification, Operation, Status
+from operations.notifications import enqueue_emails
+from operations.services import (
+    operation_delete,
+    operation_delete_refusal,
+    order_approve,
+    order_deliver,
+    order_reject,
+    report_void,
+)
+
+
+def refusal_message(operation: Operation, error: ValidationError) -> str:
+    """The service's message, naming the operation when the message does not already."""
+    text = " ".join(error.messages)
+    if operation.reference and operation.reference in text:
+        return text
+    return _("%(ref)s: %(error)s") % {"ref": operation.reference, "error": text}
+
+
+class ReasonForm(forms.Form):
+    reason = forms.CharField(
+        label=gettext_lazy("Reason"),
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 4, "cols": 60}),
+        help_text=gettext_lazy("Kept in the history; the partner sees it."),
+    )
+
+
+class ItemInline(admin.TabularInline):
+    model = Item
+    fields = ["book", "isbn", "quantity", "unit_price", "amount"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    show_change_link = False
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("book")
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description=gettext_lazy("ISBN"))
+    def isbn(self, item):
+        return item.book.isbn
+
+    @admin.display(description=gettext_lazy("amount (EUR)"))
+    def amount(self, item):
+        return item.amount
+
+
+@admin.register(Operation)
+class OperationAdmin(admin.ModelAdmin):
+    list_display = ["reference", "kind", "status", "partner", "created_at", "counts_in_stock"]
+    list_display_links = ["reference"]
+    list_filter = ["kind", "status", "partner", "created_at"]
+    list_select_related = ["partner"]
+    search_fields = [
+        "reference",
+        "partner__store_name",
+        "items__book__isbn",
+        "items__book__title",
+    ]
+    date_hierarchy = "created_at"
+    inlines = [ItemInline]
+    actions = ["approve", "deliver", "reject", "void", "resend_emails"]
+    fieldsets = [
+        (None, {"fields": ["reference", "kind", "status", "partner", "counts_in_stock"]}),
+        (gettext_lazy("Notes"), {"fields": ["partner_note", "admin_note"]}),
+        (
+            gettext_lazy("History"),
+            {
+                "fields": [
+                    ("created_at", "created_by"),
+                    ("approved_at", "approved_by"),
+                    ("delivered_at", "delivered_by"),
+                    ("closed_at", "closed_by"),
+                    "close_reason",
+                    "deletion",
+                ]
+            },
+        ),
+    ]
+    readonly_fields = [
+        "reference",
+        "kind",
+        "status",
+        "partner",
+        "counts_in_stock",
+        "partner_note",
+        "created_at",
+        "created_by",
+        "approved_at",
+        "approved_by",
+        "delivered_at",
+        "delivered_by",
+        "closed_at",
+        "closed_by",
+        "close_reason",
+        "deletion",
+    ]
+
+    # -- permissions: no adding, no deleting what counts ------------------------------------
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        if obj is not None and operation_delete_refusal(obj):
+            return False
+        return super().has_delete_permission(request, obj)
+
+    @admin.display(description=gettext_lazy("deletion"))
+    def deletion(self, obj):
+        return operation_delete_refusal(obj) or _("Can be deleted: it does not count in stock.")
+
+    # -- the change form edits the admin note, and only it -----------------------------------
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            raise PermissionDenied
+        obj.updated_at = timezone.now()
+        # Only these columns are written, so a status changed meanwhile is never overwritten.
+        obj.save(update_fields=["admin_note", "updated_at"])
+
+    def delete_model(self, request, obj):
+        operation_delete(operation=obj, by=request.user)
+
+    def delete_queryset(self, request, queryset):
+        for operation in queryset:
+            operation_delete(operation=operation, by=request.user)
+
+    # -- search: an ISBN typed with hyphens finds its operations ------------------------------
+
+    def get_search_results(self, request, queryset, search_term):
+        results, may_have_duplicates = super().get_search_results(request, queryset, search_term)
+        with contextlib.suppress(ValidationError):
+            isbn = normalize_isbn(search_term)
+            results |= queryset.filter(items__book__isbn=isbn)
+            may_have_duplicates = True
+        return results, may_have_duplicates
+
+    # -- actions, each through a service, one message per refused row -------------------------
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        if "delete_selected" in actions:
+            # Same name, so that Django's confirmation page posts back to this one.
+            actions["delete_selected"] = (
+                type(self).delete_selected_operations,
+                "delete_selected",
+                delete_selected.short_description,
+            )
+        return actions
+
+    def _apply(self, request, queryset, service, done_message) -> int:
+        done = 0
+        for operation in queryset.select_related("partner"):
+            try:
+                service(operation)
+            except ValidationError as error:
+                self.message_user(request, refusal_message(operation, error), messages.ERROR)
+            else:
+                done += 1
+        if done:
+            self.message_user(request, done_message(done))
+        return done
+
+    @admin.action(description=gettext_lazy("Approve the selected orders"))
+    def approve(self, request, queryset):
+        self._apply(
+            request,
+            queryset,
+            lambda op: order_approve(order=op, by=request.user),
+            lambda n: (
+                ngettext("%(count)d order approved.", "%(count)d orders approved.", n)
+                % {"count": n}
+            ),
+        )
+
+    @admin.action(description=gettext_lazy("Mark the selected orders as delivered"))
+    def deliver(self, request, queryset):
+        self._apply(
+            request,
+            queryset,
+            lambda op: order_deliver(order=op, by=request.user),
+            lambda n: (
+                ngettext("%(count)d order delivered.", "%(count)d orders delivered.", n)
+                % {"count": n}
+            ),
+        )
+
+    @admin.action(description=gettext_lazy("Reject the selected orders…"))
+    def reject(self, request, queryset):
+        return self._reason_step(request, queryset, "reject")
+
+    @admin.action(description=gettext_lazy("Void the selected sales reports…"))
+    def void(self, request, queryset):
+        return self._reason_step(request, queryset, "void")
+
+    @admin.action(description=gettext_lazy("Send the notification e-mails again"))
+    def resend_emails(self, request, queryset):
+        notice_ids = list(
+            Notification.objects.filter(operation__in=queryset).values_list("pk", flat=True)
+        )
+        enqueue_emails(notice_ids)
+        self.message_user(
+            request,
+            ngettext("%(count)d e-mail queued.", "%(count)d e-mails queued.", len(notice_ids))
+            % {"count": len(notice_ids)},
+        )
+
+    def delete_selected_operations(self, request, queryset):
+        refusals = [r for r in map(operation_delete_refusal, queryset) if r]
+        if refusals:
+            for refusal in refusals:
+                self.message_user(request, refusal, messages.ERROR)
+            self.message_user(request, _("Nothing was deleted."), messages.WARNING)
+            return None
+        try:
+            with transaction.atomic():
+                return delete_selected(self, request, queryset)
+        except ValidationError as error:  # changed meanwhile, between the check and the delete
+            self.message_user(request, " ".join(error.messages), messages.ERROR)
+            return None
+
+    # -- reject / void: a reason first ---------------------------------------------------------
+
+    REASON_STEPS = {
+        "reject": {
+            "title": gettext_lazy("Reject orders"),
+            "intro": gettext_lazy("The partner sees the reason. Rejected orders stay in history."),
+            "button": gettext_lazy("Reject"),
+            "done": lambda n: (
+                ngettext("%(count)d order rejected.", "%(count)d orders rejected.", n)
+                % {"count": n}
+            ),
+        },
+        "void": {
+            "title": gettext_lazy("Void sales reports"),
+            "intro": gettext_lazy(
+                "The copies of a voided report come back into the partner's stock. The report "
+                "stays in history."
+            ),
+            "button": gettext_lazy("Void"),
+            "done": lambda n: (
+                ngettext("%(count)d sales report voided.", "%(count)d sales reports voided.", n)
+                % {"count": n}
+            ),
+        },
+    }
+
+    def _reason_service(self, request, step):
+        if step == "reject":
+            return lambda op, reason: order_reject(order=op, by=request.user, reason=reason)
+        return lambda op, reason: report_void(report=op, by=request.user, reason=reason)
+
+    def _reason_step(self, request, queryset, step, *, single=None):
+        """Ask for a reason (intermediate page), then apply the service to each operation."""
+        config = self.REASON_STEPS[step]
+        form = ReasonForm(request.POST if "apply" in request.POST else None)
+        if form.is_bound and form.is_valid():
+            service = self._reason_service(request, step)
+            reason = form.cleaned_data["reason"]
+            self._apply(request, queryset, lambda op: service(op, reason), config["done"])
+            return None
+        context = {
+            **self.admin_site.each_context(request),
+            "title": config["title"],
+            "intro": config["intro"],
+            "button": config["button"],
+            "form": form,
+            "step": step,
+            "queryset": queryset,
+            "single": single,
+            "opts": self.opts,
+            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+            "media": self.media + form.media,
+        }
+        return TemplateResponse(request, "admin/operations/operation/reason.html", context)
+
+    # -- order desk on the change page, CSV export, stock ------------------------------------
+
+    def get_urls(self):
+        wrap = self.admin_site.admin_view
+        return [
+            path("export/", wrap(self.export_view), name="operations_operation_export"),
+            path("stock/", wrap(self.stock_view), name="operations_stock"),
+            path(
+                "<path:object_id>/approve/",
+                wrap(partial(self.transition_view, step="approve")),
+                name="operations_operation_approve",
+            ),
+            path(
+                "<path:object_id>/deliver/",
+                wrap(partial(self.transition_view, step="deliver")),
+                name="operations_operation_deliver",
+            ),
+            path(
+                "<path:object_id>/reject/",
+                wrap(partial(self.transition_view, step="reject")),
+                name="operations_operation_reject",
+            ),
+            path(
+                "<path:object_id>/void/",
+                wrap(partial(self.transition_view, step="void")),
+                name="operations_operation_void",
+            ),
+            *super().get_urls(),
+        ]
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        operation = self.get_object(request, object_id)
+        extra_context = extra_context or {}
+        if operation is not None:
+            extra_context["desk"] = {
+                "approve": operation.can_become(Status.APPROVED),
+                "deliver": operation.can_become(Status.DELIVERED),
+                "reject": operation.is_order and operation.can_become(Status.REJECTED),
+                "void": operation.is_report and operation.can_become(Status.VOIDED),
+            }
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def transition_view(self, request, object_id, step):
+        operation = self.get_object(request, object_id)
+        if operation is None:
+            raise Http404
+        if not self.has_change_permission(request, operation):
+            raise PermissionDenied
+        change_url = reverse("admin:operations_operation_change", args=[operation.pk])
+        queryset = Operation.objects.filter(pk=operation.pk)
+        if step in self.REASON_STEPS:
+            response = self._reason_step(request, queryset, step, single=operation)
+            return response or HttpResponseRedirect(change_url)
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        if step == "approve":
+            self.approve(request, queryset)
+        else:
+            self.deliver(request, queryset)
+        return HttpResponseRedirect(change_url)
+
+    def export_view(self, request):
+        """The changelist's rows, as filtered on screen, one CSV row per item."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        try:
+            changelist = self.get_changelist_instance(request)
+        except IncorrectLookupParameters:
+            return redirect("admin:operations_operation_changelist")
+        return exports.operation_items_csv(changelist.queryset)
+
+    def stock_view(self, request):
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        form = StockFilterForm(request.GET or None)
+        filters = form.filters() if form.is_valid() else analytics.StockFilters()
+        by_partner = form.is_valid() and form.cleaned_data["by"] == "partner"
+        if by_partner:
+            rows = analytics.stock_per_partner(filters)
+        else:
+            rows = analytics.stock_per_book(filters)
+        if request.GET.get("format") == "csv":
+            return stock_csv_response(rows, by_partner=by_partner)
+        query = request.GET.copy()
+        query.pop("format", None)
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("Stock held by partners"),
+            "opts": self.opts,
+            "form": form,
+            "rows": rows,
+            "summary": analytics.stock_summary(rows),
+            "by_partner": by_partner,
+            "filters": filters,
+            "drill_book": form.cleaned_data.get("book") if form.is_valid() else None,
+            "drill_partner": form.cleaned_data.get("partner") if form.is_valid() else None,
+            "book_drill_query": _query_without(query, "by", "book"),
+            "partner_drill_query": _query_without(query, "by", "book", "partner"),
+            "csv_query": _query_with(query, format="csv"),
+        }
+        return TemplateResponse(request, "admin/operations/stock.html", context)
+
+
+def _query_with(query, **params) -> str:
+    query = query.copy()
+    for key, value in params.items():
+        query[key] = value
+    return query.urlencode()
+
+
+def _query_without(query, *keys) -> str:
+    query = query.copy()
+    for key in keys:
+        query.pop(key, None)
+    return query.urlencode()
+
+
+class StockFilterForm(forms.Form):
+    by = forms.ChoiceField(
+        label=gettext_lazy("Show"),
+        choices=[("book", gettext_lazy("per book")), ("partner", gettext_lazy("per partner"))],
+        required=False,
+    )
+    series = forms.ModelChoiceField(
+        label=gettext_lazy("Series"), queryset=Series.objects.order_by("name"), required=False
+    )
+    partner = forms.ModelChoiceField(
+        label=gettext_lazy("Partner"),
+        queryset=Partner.objects.order_by("store_name"),
+        required=False,
+    )
+    book = forms.ModelChoiceField(
+        queryset=Book.objects.all(), required=False, widget=forms.HiddenInput
+    )
+    q = forms.CharField(label=gettext_lazy("Search"), required=False, max_length=200)
+
+    def clean_by(self):
+        return self.cleaned_data.get("by") or "book"
+
+    def filters(self) -> analytics.StockFilters:
+        data = self.cleaned_data
+        return analytics.StockFilters(
+            series_id=data["series"].pk if data.get("series") else None,
+            partner_id=data["partner"].pk if data.get("partner") else None,
+            book_id=data["book"].pk if data.get("book") else None,
+            query=data.get("q") or "",
+        )
+
+
+def stock_csv_response(rows, *, by_partner: bool):
+    if by_partner:
+        header = [_("Partner"), _("City"), _("Titles"), _("Copies"), _("Retail value")]
+    else:
+        header = [_("Book"), _("ISBN"), _("Partners"), _("Copies"), _("Retail value")]
+    lines = ([row.label, row.detail, row.spread, row.copies, row.value] for row in rows)
+    return exports.stock_csv(header=header, rows=lines, name="partners" if by_partner else "books")
+
+
+# -- notifications: each admin reads his own -------------------------------------------------
+
+
+class ReadFilter(admin.SimpleListFilter):
+    title = gettext_lazy("read")
+    parameter_name = "read"
+
+    def lookups(self, request, model_admin):
+        return [("no", _("Unread")), ("yes", _("Read"))]
+
+    def queryset(self, request, queryset):
+        if self.value() == "no":
+            return queryset.filter(read_at__isnull=True)
+        if self.value() == "yes":
+            return queryset.filter(read_at__isnull=False)
+        return queryset
+
+
+@admin.register(Notification)
+class NotificationAdmin(admin.ModelAdmin):
+    list_display = ["event", "operation_link", "partner", "created_at", "is_unread"]
+    list_display_links = None
+    list_filter = [ReadFilter, "event"]
+    actions = ["mark_read", "mark_unread"]
+
+    def get_queryset(self, request):
+        return (
+            super()
+            .get_queryset(request)
+            .filter(recipient=request.user)
+            .select_related("operation", "operation__partner")
+        )
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)
+        return actions
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description=gettext_lazy("operation"), ordering="operation__reference")
+    def operation_link(self, notice):
+        url = reverse("admin:operations_operation_change", args=[notice.operation_id])
+        return format_html('<a href="{}">{}</a>', url, notice.operation.reference)
+
+    @admin.display(description=gettext_lazy("partner"))
+    def partner(self, notice):
+        return notice.operation.partner
+
+    @admin.display(description=gettext_lazy("unread"), boolean=True)
+    def is_unread(self, notice):
+        return notice.read_at is None
+
+    @admin.action(description=gettext_lazy("Mark as read"))
+    def mark_read(self, request, queryset):
+        count = queryset.filter(read_at__isnull=True).update(read_at=timezone.now())
+        self.message_user(
+            request,
+            ngettext(
+                "%(count)d notification marked as read.",
+                "%(count)d notifications marked as read.",
+                count,
+            )
+            % {"count": count},
+        )
+
+    @admin.action(description=gettext_lazy("Mark as unread"))
+    def mark_unread(self, request, queryset):
+        queryset.update(read_at=None)
