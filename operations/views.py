@@ -475,8 +475,8 @@ def stock_csv(request):
                 _csv_safe(row["book__authors"]),
                 _csv_safe(row["book__series__name"] or ""),
                 row["quantity"],
-                row["book__price"],
-                row["value"],
+                cents(row["book__price"]),
+                cents(row["value"]),
                 day(row["last_delivery_at"]),
                 day(row["last_sale_at"]),
             ]

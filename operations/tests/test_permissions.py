@@ -1,0 +1,118 @@
+"""Every portal URL against every role: who gets in, who is sent away, who gets a 404."""
+
+import pytest
+from django.urls import reverse
+
+from catalog.tests.factories import BookFactory
+from operations.models import Notification, Status
+from operations.tests.factories import delivered_order, place_order, submit_report
+
+pytestmark = pytest.mark.django_db
+
+LOGIN = reverse("login")
+ADMIN = reverse("admin:index")
+
+# (method, url name, object of Alice it needs, status for Alice, for Bob)
+URLS = [
+    ("get", "operations:dashboard", None, 200, 200),
+    ("get", "catalog:book_list", None, 200, 200),
+    ("get", "operations:order_new", None, 200, 200),
+    ("post", "operations:order_new", None, 302, 200),
+    ("post", "operations:order_add", None, 302, 302),
+    ("post", "operations:order_update", None, 302, 302),
+    ("get", "operations:order_detail", "order", 200, 404),
+    ("get", "operations:order_cancel", "order", 200, 404),
+    ("post", "operations:order_cancel", "order", 302, 404),
+    ("get", "operations:report_new", None, 200, 200),
+    ("post", "operations:report_new", None, 200, 200),
+    ("get", "operations:report_detail", "report", 200, 404),
+    ("get", "operations:history", None, 200, 200),
+    ("get", "operations:stock", None, 200, 200),
+    ("get", "operations:stock_csv", None, 200, 200),
+    ("post", "operations:notification_read", "notice", 302, 404),
+    ("post", "operations:notifications_read_all", None, 302, 302),
+    ("get", "accounts:account", None, 200, 200),
+    ("post", "accounts:account", None, 200, 200),
+    ("post", "accounts:language", None, 200, 200),
+]
+
+ROLES = ["anonymous", "partner", "other_partner", "suspended_partner", "admin"]
+
+
+@pytest.fixture
+def alices(partner):
+    """Alice's delivered order, her report, then a pending order and a notice about it."""
+    book = BookFactory()
+    delivered_order(partner, (book, 3))
+    report = submit_report(partner, (book, 1))
+    order = place_order(partner, (book, 1))
+    notice = Notification.objects.create(
+        recipient=partner.user, operation=order, event=Notification.Event.ORDER_APPROVED
+    )
+    return {"order": order, "report": report, "notice": notice}
+
+
+def login_as(client, role, request):
+    if role == "anonymous":
+        return client
+    if role == "admin":
+        user = request.getfixturevalue("admin_user")
+    else:
+        user = request.getfixturevalue(role).user
+    client.force_login(user)
+    return client
+
+
+def expected_status(role, owner_status, stranger_status):
+    if role in ("anonymous", "suspended_partner"):
+        return 302, LOGIN
+    if role == "admin":
+        return 302, ADMIN
+    if role == "other_partner":
+        return stranger_status, None
+    return owner_status, None
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize(
+    "method, name, needs, owner_status, stranger_status",
+    URLS,
+    ids=[f"{m}-{n}" for m, n, *_ in URLS],
+)
+def test_permission_grid(
+    client, request, alices, role, method, name, needs, owner_status, stranger_status
+):
+    args = [alices[needs].pk] if needs else []
+    url = reverse(name, args=args)
+    login_as(client, role, request)
+    response = getattr(client, method)(url)
+    status, location = expected_status(role, owner_status, stranger_status)
+    assert response.status_code == status
+    if location:
+        assert response["Location"].startswith(location)
+    if role != "partner":
+        alices["order"].refresh_from_db()
+        alices["notice"].refresh_from_db()
+        assert alices["order"].status == Status.PENDING
+        assert alices["notice"].read_at is None
+
+
+def test_a_suspended_partner_with_a_live_session_is_refused(client, suspended_partner):
+    """Even if its user were still active, a suspended partner does not get in."""
+    user = suspended_partner.user
+    user.is_active = True
+    user.save()
+    client.force_login(user)
+    assert client.get(reverse("operations:dashboard")).status_code == 403
+
+
+def test_every_portal_url_is_in_the_grid():
+    from django.urls import get_resolver
+
+    names = {name for _m, name, *_ in URLS}
+    found = set()
+    for namespace in ("operations", "catalog", "accounts"):
+        resolver = get_resolver().namespace_dict[namespace][1]
+        found |= {f"{namespace}:{key}" for key in resolver.reverse_dict if isinstance(key, str)}
+    assert len(found) >= 15
+    assert found <= names, found - names
