@@ -64,7 +64,7 @@ class BookAdminForm(forms.ModelForm):
 
     class Meta:
         model = Book
-        fields = "__all__"
+        fields = ["isbn", "title", "authors", "series", "volume_number", "price", "is_active"]
 
     def clean_isbn(self):
         return normalize_isbn(self.cleaned_data["isbn"])
@@ -111,7 +111,7 @@ class BookAdmin(admin.ModelAdmin):
 
     @admin.display(description=gettext_lazy("copies held"))
     def stock_by_partner(self, book):
-        from operations.selectors import stock_for_book
+        from operations.selectors import cents, stock_for_book
 
         if book.pk is None:
             return "—"
@@ -126,7 +126,7 @@ class BookAdmin(admin.ModelAdmin):
                     reverse("admin:accounts_partner_change", args=[row["operation__partner_id"]]),
                     row["operation__partner__store_name"],
                     row["quantity"],
-                    row["value"],
+                    cents(row["value"]),
                 )
                 for row in rows
             ),
