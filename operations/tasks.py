@@ -12,7 +12,7 @@ from django.conf import settings
 from django.contrib.auth.tokens import default_token_generator
 from django.core.mail import send_mail
 from django.template.loader import render_to_string
-from django.urls import reverse
+from django.urls import NoReverseMatch, reverse
 from django.utils import translation
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
@@ -49,7 +49,10 @@ def send_notification_email(*, notification_id: int) -> str:
     if user.is_admin:
         link = site_link(reverse("admin:operations_operation_change", args=[operation.pk]))
     else:
-        link = site_link(reverse("operations:dashboard"))
+        try:
+            link = site_link(reverse("operations:order_detail", args=[operation.pk]))
+        except NoReverseMatch:  # the portal without an order page: its dashboard then
+            link = site_link(reverse("operations:dashboard"))
     context = {"user": user, "operation": operation, "partner": operation.partner, "link": link}
     try:
         _send(user=user, template=notice.event, context=context)
