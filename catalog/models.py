@@ -23,6 +23,10 @@ class ISBNField(models.CharField):
             return value
         return normalize_isbn(value)
 
+    def formfield(self, **kwargs):
+        # Room for hyphens and spaces: the model field stores the 13 digits.
+        return super().formfield(**{"max_length": 24, **kwargs})
+
     def get_prep_value(self, value):
         # Lookups and saves use the 13 digits when the value is an ISBN; anything else is
         # passed through (a lookup finds nothing; a save meets the length constraint).
