@@ -3,6 +3,7 @@
 from decimal import Decimal, InvalidOperation
 
 from django import template
+from django.template.defaultfilters import floatformat
 from django.utils import formats
 from django.utils.translation import get_language
 
@@ -27,11 +28,12 @@ def money(value):
 
 
 @register.filter
-def percent(value, digits=0):
-    """A fraction (0.35) as a percentage in the active locale: "35 %" / "35%"."""
-    if value is None:
+def percent(value):
+    """A fraction (0.35, 0.355) as a percentage in the active locale: "35 %", "35,5 %" in
+    French; "35%", "35.5%" in English."""
+    if value is None or value == "":
         return ""
-    number = formats.number_format(Decimal(value) * 100, int(digits), use_l10n=True)
+    number = floatformat(Decimal(value) * 100, -1)
     if (get_language() or "en").startswith("fr"):
         return f"{number}\xa0%"
     return f"{number}%"
