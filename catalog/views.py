@@ -1,5 +1,4 @@
 from django.core.paginator import Paginator
-from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from accounts.decorators import partner_required
@@ -7,6 +6,7 @@ from catalog.forms import BookSearchForm
 from catalog.selectors import book_search
 from operations.forms import OrderDraft
 from operations.selectors import ordering_state, stock_quantities_for_partner
+from operations.views import render_page
 
 PAGE_SIZE = 20
 
@@ -29,7 +29,5 @@ def book_list(request):
         "state": ordering_state(partner=partner),
         "in_draft": OrderDraft(request.session, partner=partner).lines,
     }
-    template = "catalog/book_list.html"
-    if request.htmx and request.htmx.target == "catalogue-results":
-        template += "#results"
-    return render(request, template, context)
+    partial = "results" if request.htmx and request.htmx.target == "catalogue-results" else None
+    return render_page(request, "catalog/book_list.html", context, partial=partial)

@@ -197,6 +197,12 @@ def order_lines_form(data, *, draft: OrderDraft, books_by_id: dict[int, Book]):
 
 # -- sales report ---------------------------------------------------------------------------
 
+
+def amount_due(*, revenue: Decimal, partner) -> Decimal:
+    """Due to the publisher, rounded as partner_figures rounds it: revenue x (1 - commission)."""
+    return cents(revenue * (Decimal(1) - partner.commission_rate / Decimal(100)))
+
+
 REPORT_SALT = "operations.report-form"
 
 
@@ -314,13 +320,13 @@ class ReportForm(forms.Form):
                     }
                 )
         revenue = cents(sum((line["amount"] for line in lines), Decimal(0)))
-        commission = cents(revenue * self.partner.commission_rate / Decimal(100))
+        due = amount_due(revenue=revenue, partner=self.partner)
         return {
             "lines": lines,
             "copies": sum(line["sold"] for line in lines),
             "revenue": revenue,
-            "commission": commission,
-            "due": revenue - commission,
+            "commission": revenue - due,
+            "due": due,
         }
 
 

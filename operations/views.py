@@ -11,6 +11,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.cache import patch_vary_headers
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -24,6 +25,7 @@ from operations.forms import (
     HistoryFilter,
     OrderDraft,
     ReportForm,
+    amount_due,
     order_lines_form,
     report_form_token,
 )
@@ -45,6 +47,16 @@ from operations.services import order_cancel, order_place, report_submit
 
 PAGE_SIZE = 20
 SEARCH_RESULTS = 20
+
+
+def render_page(request, template, context, *, partial=None, status=200):
+    """The full page, or one fragment of it; the two are cached apart (Vary: HX-Request),
+    so that the back button never shows a bare fragment."""
+    if partial:
+        template = f"{template}#{partial}"
+    response = render(request, template, context, status=status)
+    patch_vary_headers(response, ("HX-Request",))
+    return response
 
 
 def _redirect(request, url):
@@ -82,10 +94,10 @@ def _dashboard_context(request):
 @partner_required
 @require_GET
 def dashboard(request):
-    template = "operations/dashboard.html"
-    if request.htmx:
-        template += "#live"
-    return render(request, template, _dashboard_context(request))
+    partial = "live" if request.htmx else None
+    return render_page(
+        request, "operations/dashboard.html", _dashboard_context(request), partial=partial
+    )
 
 
 @partner_required
@@ -130,10 +142,9 @@ def _order_page(request, *, draft, books, form=None, add_form=None, partial=None
         "in_draft": draft.lines,
         "max_copies": settings.MAX_ITEM_QUANTITY,
     }
-    template = "operations/order_form.html"
-    if partial:
-        template += f"#{partial}"
-    return render(request, template, context, status=status)
+    return render_page(
+        request, "operations/order_form.html", context, partial=partial, status=status
+    )
 
 
 def _order_blocked(request, state, *, status=200):
@@ -285,10 +296,8 @@ def order_detail(request, pk):
     order = _get_order(request, pk)
     context = _operation_context(order)
     context["poll_seconds"] = settings.PORTAL_POLL_SECONDS
-    template = "operations/order_detail.html"
-    if request.htmx:
-        template += "#status"
-    return render(request, template, context)
+    partial = "status" if request.htmx else None
+    return render_page(request, "operations/order_detail.html", context, partial=partial)
 
 
 @partner_required
@@ -324,8 +333,8 @@ def report_detail(request, pk):
         raise Http404
     context = _operation_context(report)
     # At today's commission rate: the rate is not recorded on the report.
-    commission = cents(report.partner.commission_rate * context["amount"] / 100)
-    context.update(commission=commission, due=context["amount"] - commission)
+    due = amount_due(revenue=cents(context["amount"]), partner=report.partner)
+    context.update(commission=cents(context["amount"]) - due, due=due)
     return render(request, "operations/report_detail.html", context)
 
 
@@ -381,11 +390,11 @@ def report_new(request):
     partner = request.partner
     rows = list(stock_for_partner(partner=partner))
     template = "operations/report_form.html"
-    partial = "#report" if request.htmx else ""
+    partial = "report" if request.htmx else None
     context = {"partner": partner, "summary": None}
     if request.method == "GET":
         context["form"] = _fresh_report_form(partner, rows)
-        return render(request, template, context)
+        return render_page(request, template, context)
 
     action = request.POST.get("action", "review")
     form = ReportForm(request.POST, partner=partner, stock_rows=rows)
@@ -395,7 +404,7 @@ def report_new(request):
             form.is_valid()
             form.add_error(None, _("This form has expired. Here it is again: check your figures."))
         context["form"] = form
-        return render(request, template + partial, context)
+        return render_page(request, template, context, partial=partial)
     if form.cleaned_data["token"] != newest_report_pk(partner=partner):
         return _report_already_sent(request, newest_report_pk(partner=partner))
 
@@ -406,14 +415,14 @@ def report_new(request):
         except ValidationError as exc:
             for message in exc.messages:
                 form.add_error(None, message)
-            return render(request, template + partial, context)
+            return render_page(request, template, context, partial=partial)
         if report is None:
             return _report_already_sent(request, newest)
         messages.success(request, _("Sales report %(ref)s recorded.") % {"ref": report.reference})
         return _redirect(request, reverse("operations:report_detail", args=[report.pk]))
     if action == "review":
         context["summary"] = form.summary()
-    return render(request, template + partial, context)
+    return render_page(request, template, context, partial=partial)
 
 
 # -- history and stock -------------------------------------------------------------------------
@@ -425,10 +434,9 @@ def history(request):
     operations = operation_history_for_partner(partner=request.partner)
     filterset = HistoryFilter(request.GET or None, queryset=operations)
     page = Paginator(filterset.qs, PAGE_SIZE).get_page(request.GET.get("page"))
-    template = "operations/history.html"
-    if request.htmx and request.htmx.target == "history-results":
-        template += "#results"
-    return render(request, template, {"filter": filterset, "page": page})
+    partial = "results" if request.htmx and request.htmx.target == "history-results" else None
+    context = {"filter": filterset, "page": page}
+    return render_page(request, "operations/history.html", context, partial=partial)
 
 
 @partner_required

@@ -116,3 +116,31 @@ def test_every_portal_url_is_in_the_grid():
         found |= {f"{namespace}:{key}" for key in resolver.reverse_dict if isinstance(key, str)}
     assert len(found) >= 15
     assert found <= names, found - names
+
+
+@pytest.mark.parametrize(
+    "method, name",
+    [
+        ("get", "operations:order_detail"),
+        ("get", "operations:order_cancel"),
+        ("post", "operations:order_cancel"),
+        ("get", "operations:report_detail"),
+        ("post", "operations:notification_read"),
+    ],
+)
+@pytest.mark.parametrize("pk", [0, 999999, 99999999999999999999999])
+def test_unknown_or_huge_ids_are_not_found(partner_client, method, name, pk):
+    response = getattr(partner_client, method)(reverse(name, args=[pk]))
+    assert response.status_code == 404
+
+
+@pytest.mark.parametrize("method, name, needs, owner_status, stranger_status", URLS)
+def test_every_page_renders_in_french(
+    partner_client, alices, method, name, needs, owner_status, stranger_status
+):
+    partner_client.cookies["django_language"] = "fr"
+    args = [alices[needs].pk] if needs else []
+    response = getattr(partner_client, method)(reverse(name, args=args))
+    assert response.status_code == owner_status
+    if response.status_code == 200 and response["Content-Type"].startswith("text/html"):
+        assert '<html lang="fr">' in response.content.decode()

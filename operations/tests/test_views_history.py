@@ -129,3 +129,8 @@ def test_history_runs_the_same_queries_with_10_or_500_rows(partner_client, partn
     grow_history(partner, 500, admin=admin_user)
     assert (query_count(partner_client, URL), query_count(partner_client, url)) == small
     assert max(small) <= 8
+
+
+def test_page_and_fragment_are_cached_apart(partner_client, history):
+    response = partner_client.get(URL)
+    assert "HX-Request" in response["Vary"]

@@ -265,3 +265,15 @@ def test_report_pages_run_the_same_queries_with_10_or_500_rows(partner_client, p
     big = [query_count(partner_client, url) for url in urls]
     assert small == big
     assert max(big) <= 10
+
+
+def test_amount_due_is_rounded_as_in_the_partner_figures(partner_client, partner, stocked, book):
+    from operations.selectors import partner_figures
+
+    # 3 × 12.50 = 37.50 at 35 %: due 24.375, rounded half up to 24.38 everywhere.
+    data = {"token": token(partner_client), f"sold_{book.pk}": "3"}
+    summary = post(partner_client, data, "review").context["summary"]
+    assert (summary["due"], summary["commission"]) == (Decimal("24.38"), Decimal("13.12"))
+    response = post(partner_client, data, "submit", follow=True)
+    assert response.context["due"] == Decimal("24.38")
+    assert partner_figures(partner=partner).amount_due == Decimal("24.38")

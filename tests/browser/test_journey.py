@@ -183,4 +183,15 @@ def test_partner_journey(page, live_server, settings, world):
     page.goto(base + "/history/")
     page.get_by_label("Kind").select_option("report")
     expect(page.locator("#history-results")).to_contain_text("1 operation")
+
+    # In French: the language is saved, and money follows the locale.
+    page.goto(base + "/account/")
+    page.locator("#id_language").select_option("fr")
+    page.locator("form[action='/account/language/'] button[type=submit]").click()
+    expect(page.locator("html")).to_have_attribute("lang", "fr")
+    page.goto(base + "/stock/")
+    expect(page.locator(".stock-totals")).to_contain_text("22,40\u00a0€")
+    shoot(page, "18-stock-fr")
+    page.goto(base + "/")
+    shoot(page, "19-dashboard-fr")
     assert csp_errors == []
