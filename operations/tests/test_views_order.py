@@ -435,3 +435,12 @@ def test_order_pages_run_the_same_queries_with_10_or_500_rows(partner_client, pa
     )
     assert small == big
     assert max(big) <= 12
+
+
+def test_enter_in_a_quantity_updates_rather_than_removes_or_sends(partner_client, book):
+    add(partner_client, book, 1)
+    body = partner_client.get(NEW).content.decode()
+    lines_form = body.split('<section id="order-lines"')[1]
+    first_submit = lines_form.split('type="submit"')[1].split(">")[0]
+    assert f'formaction="{UPDATE}"' in first_submit
+    assert 'name="remove"' not in first_submit

@@ -34,8 +34,9 @@
         var line = event.target.closest(".report-line");
         if (line) previewLine(line, texts);
       });
+      // A line the server already flagged keeps its message alone until it is edited.
       list.querySelectorAll(".report-line").forEach(function (line) {
-        previewLine(line, texts);
+        if (!line.querySelector(".invalid-feedback")) previewLine(line, texts);
       });
     });
   }
