@@ -207,3 +207,53 @@ def test_partner_journey(page, live_server, settings, world):
     page.goto(base + "/")
     shoot(page, "19-dashboard-fr")
     assert csp_errors == []
+
+
+def test_core_flows_work_without_javascript(browser, live_server, world):
+    partner, admin = world["partner"], world["admin"]
+    context = browser.new_context(java_script_enabled=False, viewport={"width": 375, "height": 740})
+    page = context.new_page()
+    base = live_server.url
+    page.goto(base + "/accounts/login/")
+    page.get_by_label("E-mail address").fill("libraire@example.com")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+
+    # Order: search by page reload, add, change a quantity, send.
+    page.goto(base + "/orders/new/")
+    page.get_by_label("Find a book by title, author, ISBN or series").fill("germinal")
+    page.get_by_role("button", name="Search").click()
+    page.get_by_role("button", name=re.compile(r"Add\W+Germinal")).click()
+    expect(page.locator(".order-line")).to_have_count(1)
+    page.get_by_label("Copies Germinal").fill("6")
+    page.get_by_role("button", name="Update totals").click()
+    expect(page.locator("#order-totals")).to_contain_text("6 copies")
+    page.get_by_role("button", name="Send my order").click()
+    expect(page.get_by_role("heading", name=re.compile(r"^Order ORD-"))).to_be_visible()
+    order = Operation.objects.get(partner=partner, kind=Kind.ORDER)
+    assert [i.quantity for i in order.items.all()] == [6]
+
+    order_approve(order=order, by=admin)
+    order_deliver(order=order, by=admin)
+
+    # Report: shelf count, review, send.
+    page.goto(base + "/reports/new/")
+    page.get_by_label("Still on the shelf Germinal").fill("4")
+    page.get_by_role("button", name="Review my report").click()
+    expect(page.locator("#summary-copies")).to_have_text("2")
+    summary = page.locator("#report form")
+    resend = {
+        name: summary.locator(f"input[name='{name}']").get_attribute("value")
+        for name in summary.locator("input[type=hidden]").evaluate_all(
+            "inputs => inputs.map(i => i.name)"
+        )
+    }
+    page.get_by_role("button", name="Send this report").click()
+    expect(page.get_by_role("heading", name=re.compile(r"^Sales report REP-"))).to_be_visible()
+    # The same summary sent again (back button, double click): refused, nothing twice.
+    again = page.request.post(base + "/reports/new/", form={**resend, "action": "submit"})
+    assert again.ok
+    assert "was already sent" in again.text()
+    report = Operation.objects.get(partner=partner, kind=Kind.REPORT)
+    assert [i.quantity for i in report.items.all()] == [-2]
+    context.close()
