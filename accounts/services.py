@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib.sessions.models import Session
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -127,3 +128,37 @@ def partner_onboard(*, email: str, store_name: str, language: str = "fr", **deta
         partner.user.save(update_fields=["language"])
     partner_invite(partner=partner)
     return partner
+
+
+PARTNER_DETAIL_FIELDS = (
+    "store_name",
+    "contact_name",
+    "address",
+    "postal_code",
+    "city",
+    "phone",
+)
+
+
+@transaction.atomic
+def partner_update_details(*, partner: Partner, by: User, **details) -> Partner:
+    """A partner edits its store details. Only these columns are written: a suspension or a
+    new commission saved meanwhile by an admin is never overwritten by an older copy."""
+    unknown = set(details) - set(PARTNER_DETAIL_FIELDS)
+    if unknown:
+        raise ValueError(f"Not store details: {', '.join(sorted(unknown))}")
+    if by.pk != partner.user_id:
+        raise ValidationError(_("Only the partner itself can edit its store details."))
+    current = partner_lock(partner_id=partner.pk)
+    for name, value in details.items():
+        setattr(current, name, value)
+    current.full_clean()
+    current.save(update_fields=[*details, "updated_at"])
+    return current
+
+
+def user_set_language(*, user: User, language: str) -> None:
+    if language not in dict(settings.LANGUAGES):
+        raise ValidationError(_("Choose one of the offered languages."))
+    User.objects.filter(pk=user.pk).update(language=language)
+    user.language = language

@@ -1,13 +1,15 @@
 from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth import views as auth_views
+from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
 from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.decorators import partner_required
-from accounts.forms import LanguageForm, PartnerDetailsForm
-from accounts.models import User
+from accounts.forms import EmailAuthenticationForm, LanguageForm, PartnerDetailsForm
+from accounts.services import partner_update_details, user_set_language
 
 DETAIL_FIELDS = PartnerDetailsForm.Meta.fields
 
@@ -31,10 +33,12 @@ def account(request):
     form = PartnerDetailsForm(request.POST, instance=request.partner)
     if not form.is_valid():
         return _account_page(request, details_form=form)
-    partner = form.save(commit=False)
-    # Only these columns: a suspension or a new commission saved meanwhile by an admin
-    # must not be overwritten by this (older) copy of the row.
-    partner.save(update_fields=[*DETAIL_FIELDS, "updated_at"])
+    details = {name: form.cleaned_data[name] for name in DETAIL_FIELDS}
+    try:
+        partner_update_details(partner=request.partner, by=request.user, **details)
+    except ValidationError as exc:
+        form.add_error(None, exc)
+        return _account_page(request, details_form=form)
     messages.success(request, _("Your store details are saved."))
     return redirect("accounts:account")
 
@@ -47,10 +51,13 @@ def account_language(request):
     if not form.is_valid():
         return _account_page(request, language_form=form)
     language = form.cleaned_data["language"]
-    User.objects.filter(pk=request.user.pk).update(language=language)
+    user_set_language(user=request.user, language=language)
     translation.activate(language)
     messages.success(request, _("Language saved."))
-    response = redirect("accounts:account")
+    return _remember_language(redirect("accounts:account"), language)
+
+
+def _remember_language(response, language):
     response.set_cookie(
         settings.LANGUAGE_COOKIE_NAME,
         language,
@@ -62,3 +69,16 @@ def account_language(request):
         samesite=settings.LANGUAGE_COOKIE_SAMESITE,
     )
     return response
+
+
+class LoginView(auth_views.LoginView):
+    """Django's login, by e-mail; the person's saved language applies from the first page."""
+
+    authentication_form = EmailAuthenticationForm
+    redirect_authenticated_user = True
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        language = form.get_user().language
+        translation.activate(language)
+        return _remember_language(response, language)

@@ -9,8 +9,7 @@ from django.core import signing
 from django.utils.translation import gettext_lazy as _
 
 from catalog.models import Book
-from operations.models import Kind, Status
-from operations.selectors import cents
+from operations.models import Kind, Status, amount_due, cents
 from operations.services import Line
 
 
@@ -198,11 +197,6 @@ def order_lines_form(data, *, draft: OrderDraft, books_by_id: dict[int, Book]):
 # -- sales report ---------------------------------------------------------------------------
 
 
-def amount_due(*, revenue: Decimal, partner) -> Decimal:
-    """Due to the publisher, rounded as partner_figures rounds it: revenue x (1 - commission)."""
-    return cents(revenue * (Decimal(1) - partner.commission_rate / Decimal(100)))
-
-
 REPORT_SALT = "operations.report-form"
 
 
@@ -320,7 +314,7 @@ class ReportForm(forms.Form):
                     }
                 )
         revenue = cents(sum((line["amount"] for line in lines), Decimal(0)))
-        due = amount_due(revenue=revenue, partner=self.partner)
+        due = amount_due(revenue=revenue, commission_rate=self.partner.commission_rate)
         return {
             "lines": lines,
             "copies": sum(line["sold"] for line in lines),

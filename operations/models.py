@@ -6,7 +6,7 @@ operations that count: delivered orders (+q) and recorded sales reports (-q). Th
 with kind and status, so that stock queries need one indexed filter.
 """
 
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -54,6 +54,16 @@ COUNTS_IN_STOCK = models.Q(kind=Kind.ORDER, status=Status.DELIVERED) | models.Q(
 )
 
 
+def cents(amount) -> Decimal:
+    """Round a money amount to the cent, halves up (as on an invoice)."""
+    return Decimal(amount).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+
+
+def amount_due(*, revenue: Decimal, commission_rate: Decimal) -> Decimal:
+    """Due to the publisher: revenue x (1 - commission), to the cent."""
+    return cents(Decimal(revenue) * (Decimal(1) - Decimal(commission_rate) / Decimal(100)))
+
+
 class ReferenceCounter(models.Model):
     """Last number handed out per prefix and year, for references like ORD-2026-00042."""
 
@@ -99,6 +109,15 @@ class Operation(models.Model):
     partner_note = models.TextField(_("partner note"), blank=True, max_length=2000)
     admin_note = models.TextField(_("admin note"), blank=True, max_length=2000)
     counts_in_stock = models.BooleanField(_("counts in stock"), default=False, editable=False)
+    commission_rate = models.DecimalField(
+        _("commission rate (%)"),
+        max_digits=5,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        editable=False,
+        help_text=_("The partner's commission when the report was recorded."),
+    )
 
     created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
     created_by = models.ForeignKey(
@@ -211,6 +230,11 @@ class Operation(models.Model):
 
     def can_become(self, status: str) -> bool:
         return status in TRANSITIONS.get(self.kind, {}).get(self.status, set())
+
+    def amount_due(self, revenue: Decimal) -> Decimal:
+        """Due to the publisher for `revenue` sold in this report, at its recorded commission."""
+        rate = self.commission_rate if self.commission_rate is not None else Decimal(0)
+        return amount_due(revenue=revenue, commission_rate=rate)
 
     @property
     def lines(self) -> list["Item"]:

@@ -2,7 +2,7 @@
 
 from dataclasses import dataclass
 from datetime import datetime
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
 from django.db.models import (
     DecimalField,
@@ -21,13 +21,7 @@ from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import Partner
-from operations.models import Item, Kind, Operation, Status
-
-
-def cents(amount) -> Decimal:
-    """Round a money amount to the cent, halves up (as on an invoice)."""
-    return Decimal(amount).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
-
+from operations.models import Item, Kind, Operation, Status, cents
 
 ZERO_EUR = Value(Decimal("0.00"), output_field=DecimalField(max_digits=14, decimal_places=2))
 
@@ -262,27 +256,30 @@ class PartnerFigures:
 
 def partner_figures(*, partner: Partner) -> PartnerFigures:
     """Delivered, sold, sell-through, revenue, amount due and stock of one partner."""
-    is_delivery = Q(operation__kind=Kind.ORDER)
-    is_sale = Q(operation__kind=Kind.REPORT)
-    sums = (
-        _counting_items()
-        .filter(operation__partner=partner)
-        .aggregate(
-            delivered=Coalesce(Sum("quantity", filter=is_delivery), 0),
-            sold=Coalesce(Sum("quantity", filter=is_sale), 0),
-            revenue=Coalesce(
-                Sum(
-                    -F("quantity") * F("unit_price"),
-                    filter=is_sale,
-                    output_field=DecimalField(max_digits=14, decimal_places=2),
-                ),
-                ZERO_EUR,
-            ),
-        )
+    items = _counting_items().filter(operation__partner=partner)
+    sums = items.aggregate(
+        delivered=Coalesce(Sum("quantity", filter=Q(operation__kind=Kind.ORDER)), 0),
+        sold=Coalesce(Sum("quantity", filter=Q(operation__kind=Kind.REPORT)), 0),
     )
+    # Revenue per commission rate: each report is due at the rate recorded with it.
+    per_rate = (
+        items.filter(operation__kind=Kind.REPORT)
+        .values("operation__commission_rate")
+        .annotate(
+            revenue=Sum(
+                -F("quantity") * F("unit_price"),
+                output_field=DecimalField(max_digits=14, decimal_places=2),
+            )
+        )
+        .values_list("operation__commission_rate", "revenue")
+    )
+    revenue = due = Decimal("0.00")
+    for rate, rate_revenue in per_rate:
+        rate_revenue = cents(rate_revenue)
+        revenue += rate_revenue
+        due += rate_revenue * (Decimal(1) - (rate or Decimal(0)) / Decimal(100))
+    due = cents(due)
     totals = stock_totals(partner=partner)
-    revenue = cents(sums["revenue"])
-    due = cents(revenue * (Decimal(1) - partner.commission_rate / Decimal(100)))
     return PartnerFigures(
         copies_delivered=sums["delivered"],
         copies_sold=-sums["sold"],

@@ -21,10 +21,12 @@ from operations.models import (
     REFERENCE_PREFIXES,
     Item,
     Kind,
+    Notification,
     Operation,
     ReferenceCounter,
     Status,
 )
+from operations.selectors import newest_report_pk
 
 
 @dataclass(frozen=True)
@@ -90,6 +92,7 @@ def _create_operation(
         created_at=at,
         created_by=by,
         counts_in_stock=(kind == Kind.REPORT and status == Status.RECORDED),
+        commission_rate=partner.commission_rate if kind == Kind.REPORT else None,
     )
     operation.set_pending_lines(_build_items(operation=operation, lines=lines, sign=sign))
     operation.full_clean(exclude=["reference", "created_by"])
@@ -221,6 +224,20 @@ def order_reject(
 # -- sales reports ------------------------------------------------------------------------
 
 
+class ReportAlreadySent(ValidationError):
+    """A report was recorded since the form was shown: the form was sent twice."""
+
+    def __init__(self, newest_pk: int):
+        super().__init__(
+            _(
+                "This report form was already sent, or a report was recorded since you "
+                "opened it: nothing was recorded twice."
+            ),
+            code="report_already_sent",
+        )
+        self.newest_pk = newest_pk
+
+
 @transaction.atomic
 def report_submit(
     *,
@@ -229,10 +246,20 @@ def report_submit(
     by: User,
     note: str = "",
     at: datetime | None = None,
+    expected_newest_pk: int | None = None,
 ) -> Operation:
-    """Record copies sold (rule 3, under the partner's lock). No lines: nothing sold."""
+    """Record copies sold (rule 3, under the partner's lock). No lines: nothing sold.
+
+    `expected_newest_pk`: the newest report when the form was shown; if another report was
+    recorded since (double click, back button, second tab), ReportAlreadySent is raised.
+    """
     if by.pk != partner.user_id:
         raise ValidationError(_("Only the partner itself can report its sales."))
+    if expected_newest_pk is not None:
+        partner_lock(partner_id=partner.pk)
+        newest = newest_report_pk(partner=partner)
+        if newest != expected_newest_pk:
+            raise ReportAlreadySent(newest)
     return _create_operation(
         partner=partner,
         kind=Kind.REPORT,
@@ -254,6 +281,17 @@ def report_void(
     if not (reason or "").strip():
         raise ValidationError(_("Give a reason for voiding the report."))
     return _transition(operation=report, to=Status.VOIDED, by=by, at=at, reason=reason)
+
+
+# -- notifications -------------------------------------------------------------------------
+
+
+def notification_mark_read(*, user: User, pk: int | None = None, at: datetime | None = None) -> int:
+    """Mark one of the user's notices read (or all of them, without `pk`). Returns how many."""
+    notices = Notification.objects.filter(recipient=user, read_at__isnull=True)
+    if pk is not None:
+        notices = notices.filter(pk=pk)
+    return notices.update(read_at=at or timezone.now())
 
 
 # -- deletion (rule 6) ----------------------------------------------------------------------

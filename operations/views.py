@@ -6,7 +6,6 @@ from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.db import transaction
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -18,14 +17,12 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django_htmx.http import HttpResponseClientRedirect
 
 from accounts.decorators import partner_required
-from accounts.services import partner_lock
 from catalog.selectors import book_search
 from operations.forms import (
     AddLineForm,
     HistoryFilter,
     OrderDraft,
     ReportForm,
-    amount_due,
     order_lines_form,
     report_form_token,
 )
@@ -43,7 +40,13 @@ from operations.selectors import (
     stock_for_partner,
     stock_totals,
 )
-from operations.services import order_cancel, order_place, report_submit
+from operations.services import (
+    ReportAlreadySent,
+    notification_mark_read,
+    order_cancel,
+    order_place,
+    report_submit,
+)
 
 PAGE_SIZE = 20
 SEARCH_RESULTS = 20
@@ -104,9 +107,7 @@ def dashboard(request):
 @require_POST
 def notification_read(request, pk):
     notice = get_object_or_404(notifications_for(user=request.user), pk=pk)
-    # A notice is a message to one reader, not a rule-carrying record: marking it read is a
-    # plain update of its own row.
-    type(notice).objects.filter(pk=notice.pk, read_at__isnull=True).update(read_at=timezone.now())
+    notification_mark_read(user=request.user, pk=notice.pk)
     if request.htmx:
         return render(request, "operations/dashboard.html#live", _dashboard_context(request))
     return redirect("operations:dashboard")
@@ -115,7 +116,7 @@ def notification_read(request, pk):
 @partner_required
 @require_POST
 def notifications_read_all(request):
-    notifications_for(user=request.user, unread_only=True).update(read_at=timezone.now())
+    notification_mark_read(user=request.user)
     if request.htmx:
         return render(request, "operations/dashboard.html#live", _dashboard_context(request))
     return redirect("operations:dashboard")
@@ -332,8 +333,7 @@ def report_detail(request, pk):
     if not report.is_report:
         raise Http404
     context = _operation_context(report)
-    # At today's commission rate: the rate is not recorded on the report.
-    due = amount_due(revenue=cents(context["amount"]), partner=report.partner)
+    due = report.amount_due(cents(context["amount"]))
     context.update(commission=cents(context["amount"]) - due, due=due)
     return render(request, "operations/report_detail.html", context)
 
@@ -359,27 +359,6 @@ def _report_already_sent(request, newest_pk):
         ),
     )
     return _redirect(request, reverse("operations:report_detail", args=[newest_pk]))
-
-
-def _report_submit_once(*, partner, form, by):
-    """Record the report unless another was recorded since the form was shown.
-
-    The check and the write happen under the partner's lock (the same lock report_submit
-    takes, in the same transaction), so a double click or a second tab cannot slip a second
-    report in between.
-    """
-    with transaction.atomic():
-        partner_lock(partner_id=partner.pk)
-        newest = newest_report_pk(partner=partner)
-        if newest != form.cleaned_data["token"]:
-            return None, newest
-        report = report_submit(
-            partner=partner,
-            lines=form.service_lines(),
-            by=by,
-            note=form.cleaned_data["note"],
-        )
-        return report, None
 
 
 @partner_required
@@ -411,13 +390,19 @@ def report_new(request):
     context["form"] = form
     if action == "submit":
         try:
-            report, newest = _report_submit_once(partner=partner, form=form, by=request.user)
+            report = report_submit(
+                partner=partner,
+                lines=form.service_lines(),
+                by=request.user,
+                note=form.cleaned_data["note"],
+                expected_newest_pk=form.cleaned_data["token"],
+            )
+        except ReportAlreadySent as exc:
+            return _report_already_sent(request, exc.newest_pk)
         except ValidationError as exc:
             for message in exc.messages:
                 form.add_error(None, message)
             return render_page(request, template, context, partial=partial)
-        if report is None:
-            return _report_already_sent(request, newest)
         messages.success(request, _("Sales report %(ref)s recorded.") % {"ref": report.reference})
         return _redirect(request, reverse("operations:report_detail", args=[report.pk]))
     if action == "review":

@@ -57,3 +57,38 @@ def test_reactivation_restores_access(client, suspended_partner, admin_user):
     assert response.status_code == 302
     with pytest.raises(ValidationError):
         partner_reactivate(partner=suspended_partner, by=admin_user)
+
+
+def test_partner_update_details_writes_only_the_store_details(partner, admin_user):
+    from decimal import Decimal
+
+    from accounts.models import Partner
+    from accounts.services import partner_update_details
+
+    stale = Partner.objects.get(pk=partner.pk)
+    Partner.objects.filter(pk=partner.pk).update(commission_rate=Decimal("42"))
+    partner_update_details(partner=stale, by=partner.user, city="Arles", phone="04 90 00 00 00")
+    partner.refresh_from_db()
+    assert partner.city == "Arles"
+    assert partner.commission_rate == Decimal("42")
+
+
+def test_partner_update_details_refuses_another_user_and_bad_values(partner, other_partner):
+    from accounts.services import partner_update_details
+
+    with pytest.raises(ValidationError):
+        partner_update_details(partner=partner, by=other_partner.user, city="X")
+    with pytest.raises(ValidationError):
+        partner_update_details(partner=partner, by=partner.user, store_name="")
+    with pytest.raises(ValueError):
+        partner_update_details(partner=partner, by=partner.user, commission_rate=0)
+
+
+def test_login_applies_the_saved_language(client, partner):
+    partner.user.language = "en"
+    partner.user.save()
+    client.cookies["django_language"] = "fr"
+    response = client.post(
+        reverse("login"), {"username": "alice@example.com", "password": PASSWORD}
+    )
+    assert response.cookies["django_language"].value == "en"

@@ -345,3 +345,55 @@ def test_partner_figures_use_snapshotted_prices_and_commission(partner, book, bo
     assert figures.amount_due == Decimal("22.69")  # 34.90 x 0.65 = 22.685
     assert figures.stock_copies == 7
     assert figures.stock_value == Decimal("247.50")  # 2 x 99 + 5 x 9.90
+
+
+def test_a_report_keeps_the_commission_of_its_day(partner, book, admin_user):
+    from operations.selectors import partner_figures
+
+    partner.commission_rate = Decimal("30")
+    partner.save()
+    delivered_order(partner, (book, 4), admin=admin_user)  # 12.50 each
+    first = submit_report(partner, (book, 2))  # 25.00 at 30 %: 17.50 due
+    partner.commission_rate = Decimal("40")
+    partner.save()
+    submit_report(partner, (book, 1))  # 12.50 at 40 %: 7.50 due
+    assert first.commission_rate == Decimal("30")
+    assert first.amount_due(Decimal("25.00")) == Decimal("17.50")
+    figures = partner_figures(partner=partner)
+    assert figures.revenue == Decimal("37.50")
+    assert figures.amount_due == Decimal("25.00")
+
+
+def test_a_report_form_sent_twice_records_one_report(partner, book):
+    from operations.selectors import newest_report_pk
+    from operations.services import ReportAlreadySent
+
+    delivered_order(partner, (book, 3))
+    shown_at = newest_report_pk(partner=partner)
+    first = report_submit(
+        partner=partner, lines=lines_of((book, 1)), by=partner.user, expected_newest_pk=shown_at
+    )
+    with pytest.raises(ReportAlreadySent) as exc:
+        report_submit(
+            partner=partner,
+            lines=lines_of((book, 1)),
+            by=partner.user,
+            expected_newest_pk=shown_at,
+        )
+    assert exc.value.newest_pk == first.pk
+    assert Operation.objects.reports().count() == 1
+
+
+def test_marking_notices_read_touches_only_the_readers_own(partner, other_partner, admin_user):
+    from operations.models import Notification
+    from operations.services import notification_mark_read
+
+    book = BookFactory()
+    order = place_order(partner, (book, 1))
+    order_approve(order=order, by=admin_user)
+    mine = Notification.objects.get(recipient=partner.user)
+    assert notification_mark_read(user=other_partner.user, pk=mine.pk) == 0
+    assert notification_mark_read(user=partner.user, pk=mine.pk) == 1
+    mine.refresh_from_db()
+    assert mine.is_read
+    assert notification_mark_read(user=admin_user) == 1  # the new-order notice
