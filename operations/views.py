@@ -39,6 +39,7 @@ from operations.selectors import (
     partner_figures,
     stock_for_partner,
     stock_totals,
+    unread_notification_count,
 )
 from operations.services import (
     ReportAlreadySent,
@@ -49,6 +50,7 @@ from operations.services import (
 )
 
 PAGE_SIZE = 20
+DASHBOARD_NOTICES = 3
 SEARCH_RESULTS = 20
 
 
@@ -89,7 +91,8 @@ def _dashboard_context(request):
         "latest_order": latest_order_for_partner(partner=partner),
         "figures": partner_figures(partner=partner),
         "last_report": last_report_for_partner(partner=partner),
-        "notices": list(notifications_for(user=request.user, unread_only=True)[:10]),
+        "notices": list(notifications_for(user=request.user, unread_only=True)[:DASHBOARD_NOTICES]),
+        "unread_count": unread_notification_count(user=request.user),
         "poll_seconds": settings.PORTAL_POLL_SECONDS,
     }
 

@@ -145,3 +145,18 @@ def test_dashboard_runs_the_same_queries_with_10_or_500_rows(partner_client, par
     assert query_count(partner_client, URL) == small
     assert query_count(partner_client, URL, HTTP_HX_REQUEST="true") == small_fragment
     assert small <= 15
+
+
+def test_what_to_do_next_comes_first_and_only_the_three_newest_notices_show(
+    partner_client, partner, book, admin_user
+):
+    orders = []
+    for _ in range(3):
+        order = delivered_order(partner, (book, 1), admin=admin_user)
+        submit_report(partner)
+        orders.append(order)
+    # 3 orders x (approved + delivered) = 6 unread notices
+    content = partner_client.get(reverse("operations:dashboard")).content.decode()
+    assert content.index("next-step-title") < content.index("notices-title")
+    assert content.count('class="list-group-item d-flex') == 3
+    assert "6 unread notices in all." in content

@@ -257,6 +257,10 @@ class Command(BaseCommand):
             self._history(partner, admin, active_books, rng, start, now, state)
             if state == "suspended":
                 partner_suspend(partner=partner, by=admin, reason="Fermeture pour travaux")
+        # Notices of the past were read when they came; the last weeks' are still new.
+        Notification.objects.filter(operation__created_at__lt=now - timedelta(days=30)).update(
+            read_at=now
+        )
 
     def _books(self, rng):
         books, n = [], 1
