@@ -254,6 +254,7 @@ class PartnerAdmin(admin.ModelAdmin):
         context = {
             **self.admin_site.each_context(request),
             "title": _("Suspend partners"),
+            "step": "suspend",
             "form": form,
             "queryset": queryset,
             "single": single,
