@@ -133,6 +133,9 @@ def test_suspend_action_asks_for_a_reason(admin_client, partner):
     response = act(admin_client, "suspend", partner)
     assert response.status_code == 200
     assert 'name="reason"' in response.text
+    # The page posts the selection back to the same action.
+    assert '<input type="hidden" name="action" value="suspend">' in response.text
+    assert f'name="_selected_action" value="{partner.pk}"' in response.text
     response = act(admin_client, "suspend", partner, apply="1", reason="")
     assert response.status_code == 200
     partner.refresh_from_db()
