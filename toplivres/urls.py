@@ -3,12 +3,14 @@ from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
 
 from accounts import views as account_views
+from toplivres.views import favicon
 
 admin.site.site_header = _("toplivres back office")
 admin.site.site_title = _("toplivres")
 admin.site.index_title = _("Back office")
 
 urlpatterns = [
+    path("favicon.ico", favicon),
     path("accounts/login/", account_views.LoginView.as_view(), name="login"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),

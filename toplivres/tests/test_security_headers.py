@@ -26,3 +26,9 @@ def test_htmx_is_served_from_our_static_files(client):
     content = client.get(reverse("login")).content.decode()
     assert "/static/django_htmx/htmx-2.min.js" in content
     assert "https://" not in content
+
+
+def test_the_favicon_is_served_from_static_files(client):
+    response = client.get("/favicon.ico")
+    assert response.status_code == 301
+    assert response["Location"].endswith("favicon.svg")
