@@ -7,10 +7,13 @@ partner, so that a partner counts as holding a book only while it has copies lef
 
 import contextlib
 from dataclasses import dataclass, field
-from decimal import Decimal
+from datetime import date, datetime, time, timedelta
+from decimal import ROUND_HALF_UP, Decimal
 
 from django.core.exceptions import ValidationError
-from django.db.models import Count, F, Max, Q, QuerySet, Sum
+from django.db.models import Count, DecimalField, ExpressionWrapper, F, Max, Q, QuerySet, Sum
+from django.db.models.functions import TruncMonth
+from django.utils import timezone
 
 from accounts.models import Partner
 from catalog.isbn import normalize_isbn
@@ -158,3 +161,280 @@ def order_desk() -> OrderDesk:
         approved=by_status.get(Status.APPROVED, 0),
         awaiting_report=partners_awaiting_report().count(),
     )
+
+
+# -- sales analytics ---------------------------------------------------------------------------
+#
+# Sales are the items of recorded sales reports (-q), dated by the report's created_at;
+# deliveries are the items of delivered orders (+q), dated by delivered_at. Both are exactly
+# the counting items, so every read starts from `counts_in_stock=True`: voided reports and
+# pending, approved, cancelled or rejected orders count for nothing.
+#
+# Money is summed in SQL per commission rate and combined in Python with `cents`, as
+# `selectors.partner_figures` does: SQLite does decimal arithmetic in floats, and each report
+# is due at the rate recorded with it. Each table costs one grouped query.
+
+BEST_SELLERS_LIMIT = 20
+SLOW_MOVERS_LIMIT = 100
+DEFAULT_SLOW_DAYS = 90
+
+_MONEY = DecimalField(max_digits=14, decimal_places=2)
+_SOLD = -F("quantity")
+_REVENUE = ExpressionWrapper(-F("quantity") * F("unit_price"), output_field=_MONEY)
+
+
+@dataclass(frozen=True)
+class SalesFilters:
+    """A period of local dates, both included, and an optional partner."""
+
+    date_from: date
+    date_to: date
+    partner_id: int | None = None
+    slow_days: int = DEFAULT_SLOW_DAYS
+
+    @property
+    def start_at(self) -> datetime:
+        return _local_midnight(self.date_from)
+
+    @property
+    def end_at(self) -> datetime:
+        """The first instant after the period (exclusive bound)."""
+        return _local_midnight(self.date_to + timedelta(days=1))
+
+
+def _local_midnight(day: date) -> datetime:
+    return timezone.make_aware(datetime.combine(day, time.min))
+
+
+def default_sales_period(today: date | None = None) -> tuple[date, date]:
+    """The last twelve calendar months, the current one included, up to today."""
+    today = today or timezone.localdate()
+    year, month = today.year, today.month - 11
+    if month < 1:
+        year, month = year - 1, month + 12
+    return date(year, month, 1), today
+
+
+def _due(revenue: Decimal, rate) -> Decimal:
+    """Not rounded: the caller adds the groups of one row, then rounds once with `cents`."""
+    return revenue * (Decimal(1) - (rate or Decimal(0)) / Decimal(100))
+
+
+def _sales_items(filters: SalesFilters) -> QuerySet:
+    items = Item.objects.filter(
+        operation__counts_in_stock=True,
+        operation__kind=Kind.REPORT,
+        operation__created_at__gte=filters.start_at,
+        operation__created_at__lt=filters.end_at,
+    )
+    if filters.partner_id:
+        items = items.filter(operation__partner_id=filters.partner_id)
+    return items
+
+
+@dataclass
+class SalesRow:
+    """Copies sold, revenue at retail and amount due for one month, partner or book."""
+
+    key: object = None
+    label: str = ""
+    detail: str = ""
+    copies_delivered: int = 0
+    copies_sold: int = 0
+    revenue: Decimal = Decimal("0.00")
+    amount_due: Decimal = Decimal("0.00")
+    partners: int = 0
+
+    @property
+    def sell_through(self) -> Decimal | None:
+        """Copies sold / copies delivered in the period, as a fraction; None without delivery."""
+        if not self.copies_delivered:
+            return None
+        return Decimal(self.copies_sold) / Decimal(self.copies_delivered)
+
+    @property
+    def sell_through_percent(self) -> Decimal | None:
+        ratio = self.sell_through
+        if ratio is None:
+            return None
+        return (ratio * 100).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+
+
+def _months(date_from: date, date_to: date) -> list[date]:
+    months, year, month = [], date_from.year, date_from.month
+    while (year, month) <= (date_to.year, date_to.month):
+        months.append(date(year, month, 1))
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    return months
+
+
+def sales_by_month(filters: SalesFilters) -> list[SalesRow]:
+    """One row per calendar month of the period (local time), months without sales included."""
+    groups = (
+        _sales_items(filters)
+        .annotate(month=TruncMonth("operation__created_at"))
+        .values("month", "operation__commission_rate")
+        .annotate(sold=Sum(_SOLD), revenue=Sum(_REVENUE))
+        .order_by()
+    )
+    rows = {month: SalesRow(key=month) for month in _months(filters.date_from, filters.date_to)}
+    due: dict[date, Decimal] = {}
+    for group in groups:
+        # TruncMonth truncates in the current time zone; its value is read back in it.
+        month = timezone.localtime(group["month"]).date()
+        row = rows.setdefault(month, SalesRow(key=month))
+        revenue = cents(group["revenue"])
+        row.copies_sold += group["sold"]
+        row.revenue += revenue
+        due[month] = due.get(month, Decimal(0)) + _due(revenue, group["operation__commission_rate"])
+    for month, amount in due.items():
+        rows[month].amount_due = cents(amount)
+    return [rows[month] for month in sorted(rows)]
+
+
+def sales_by_partner(filters: SalesFilters) -> list[SalesRow]:
+    """Per partner with copies delivered or sold in the period: delivered, sold, sell-through,
+    revenue and amount due, by store name."""
+    delivered_in_period = Q(
+        operation__kind=Kind.ORDER,
+        operation__delivered_at__gte=filters.start_at,
+        operation__delivered_at__lt=filters.end_at,
+    )
+    sold_in_period = Q(
+        operation__kind=Kind.REPORT,
+        operation__created_at__gte=filters.start_at,
+        operation__created_at__lt=filters.end_at,
+    )
+    items = Item.objects.filter(operation__counts_in_stock=True).filter(
+        delivered_in_period | sold_in_period
+    )
+    if filters.partner_id:
+        items = items.filter(operation__partner_id=filters.partner_id)
+    groups = (
+        items.values(
+            "operation__partner_id",
+            "operation__partner__store_name",
+            "operation__partner__city",
+            "operation__commission_rate",
+        )
+        .annotate(
+            delivered=Sum("quantity", filter=delivered_in_period),
+            sold=Sum(_SOLD, filter=sold_in_period),
+            revenue=Sum(_REVENUE, filter=sold_in_period),
+        )
+        .order_by()
+    )
+    rows: dict[int, SalesRow] = {}
+    due: dict[int, Decimal] = {}
+    for group in groups:
+        pk = group["operation__partner_id"]
+        row = rows.get(pk)
+        if row is None:
+            row = rows[pk] = SalesRow(
+                key=pk,
+                label=group["operation__partner__store_name"],
+                detail=group["operation__partner__city"],
+            )
+        row.copies_delivered += group["delivered"] or 0
+        row.copies_sold += group["sold"] or 0
+        if group["revenue"] is not None:
+            revenue = cents(group["revenue"])
+            row.revenue += revenue
+            due[pk] = due.get(pk, Decimal(0)) + _due(revenue, group["operation__commission_rate"])
+    for pk, amount in due.items():
+        rows[pk].amount_due = cents(amount)
+    return sorted(rows.values(), key=lambda r: (r.label.casefold(), r.key))
+
+
+def best_sellers(filters: SalesFilters, *, limit: int = BEST_SELLERS_LIMIT) -> list[SalesRow]:
+    """Books by copies sold in the period, then by revenue, then by title; the first `limit`."""
+    groups = (
+        _sales_items(filters)
+        .values("book_id", "book__title", "book__isbn")
+        .annotate(
+            sold=Sum(_SOLD),
+            revenue=Sum(_REVENUE),
+            partners=Count("operation__partner_id", distinct=True),
+        )
+        .order_by("-sold", "-revenue", "book__title", "book_id")[:limit]
+    )
+    return [
+        SalesRow(
+            key=group["book_id"],
+            label=group["book__title"],
+            detail=group["book__isbn"],
+            copies_sold=group["sold"],
+            revenue=cents(group["revenue"]),
+            partners=group["partners"],
+        )
+        for group in groups
+    ]
+
+
+def sales_totals(rows: list[SalesRow]) -> SalesRow:
+    """The totals row: the sum of the rows shown, so that each column adds up."""
+    total = SalesRow()
+    for row in rows:
+        total.copies_delivered += row.copies_delivered
+        total.copies_sold += row.copies_sold
+        total.revenue += row.revenue
+        total.amount_due += row.amount_due
+    return total
+
+
+@dataclass(frozen=True)
+class SlowMover:
+    partner_id: int
+    partner: str
+    book_id: int
+    title: str
+    isbn: str
+    copies: int
+    value: Decimal  # at today's retail price
+    last_delivery_at: datetime
+    last_sale_at: datetime | None
+
+
+def slow_movers(
+    filters: SalesFilters, *, now: datetime | None = None, limit: int = SLOW_MOVERS_LIMIT
+) -> list[SlowMover]:
+    """(partner, book) pairs held, last delivered more than `slow_days` ago and not sold since
+    that many days, oldest delivery first; the first `limit`. Independent of the period."""
+    cutoff = (now or timezone.now()) - timedelta(days=filters.slow_days)
+    items = Item.objects.filter(operation__counts_in_stock=True)
+    if filters.partner_id:
+        items = items.filter(operation__partner_id=filters.partner_id)
+    pairs = (
+        items.values(
+            "operation__partner_id",
+            "operation__partner__store_name",
+            "book_id",
+            "book__title",
+            "book__isbn",
+            "book__price",
+        )
+        .annotate(
+            held=Sum("quantity"),
+            last_delivery_at=Max("operation__delivered_at", filter=Q(operation__kind=Kind.ORDER)),
+            last_sale_at=Max("operation__created_at", filter=Q(operation__kind=Kind.REPORT)),
+        )
+        .filter(held__gt=0, last_delivery_at__lt=cutoff)
+        .filter(Q(last_sale_at__isnull=True) | Q(last_sale_at__lt=cutoff))
+        .order_by("last_delivery_at", "operation__partner__store_name", "book__title", "book_id")[
+            :limit
+        ]
+    )
+    return [
+        SlowMover(
+            partner_id=pair["operation__partner_id"],
+            partner=pair["operation__partner__store_name"],
+            book_id=pair["book_id"],
+            title=pair["book__title"],
+            isbn=pair["book__isbn"],
+            copies=pair["held"],
+            value=cents(pair["held"] * pair["book__price"]),
+            last_delivery_at=pair["last_delivery_at"],
+            last_sale_at=pair["last_sale_at"],
+        )
+        for pair in pairs
+    ]

@@ -12,6 +12,7 @@ from django.http import StreamingHttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from operations import analytics
 from operations.models import Item, Kind, Status
 
 CHUNK_SIZE = 2000
@@ -99,3 +100,77 @@ def operation_items_csv(operations: QuerySet) -> StreamingHttpResponse:
 def stock_csv(*, header: list[str], rows: Iterable, name: str) -> StreamingHttpResponse:
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
     return csv_response(filename=f"stock-{name}-{stamp}.csv", header=header, rows=rows)
+
+
+SALES_TABLES = ("months", "partners", "books", "slow")
+
+
+def sales_analytics_csv(*, table: str, filters) -> StreamingHttpResponse:
+    """One table of the sales analytics page (`SALES_TABLES`), filtered as on screen.
+
+    Money as plain decimals and dates as YYYY-MM-DD, for spreadsheets; no totals row.
+    """
+
+    def day(moment):
+        return timezone.localtime(moment).strftime("%Y-%m-%d") if moment else ""
+
+    if table == "months":
+        header = [_("Month"), _("Copies sold"), _("Revenue at retail"), _("Amount due")]
+        rows = (
+            [row.key.strftime("%Y-%m"), row.copies_sold, row.revenue, row.amount_due]
+            for row in analytics.sales_by_month(filters)
+        )
+    elif table == "partners":
+        header = [
+            _("Partner"),
+            _("City"),
+            _("Copies delivered"),
+            _("Copies sold"),
+            _("Sell-through (%)"),
+            _("Revenue at retail"),
+            _("Amount due"),
+        ]
+        rows = (
+            [
+                row.label,
+                row.detail,
+                row.copies_delivered,
+                row.copies_sold,
+                "" if row.sell_through_percent is None else row.sell_through_percent,
+                row.revenue,
+                row.amount_due,
+            ]
+            for row in analytics.sales_by_partner(filters)
+        )
+    elif table == "books":
+        header = [_("Book"), _("ISBN"), _("Copies sold"), _("Revenue at retail"), _("Partners")]
+        rows = (
+            [row.label, row.detail, row.copies_sold, row.revenue, row.partners]
+            for row in analytics.best_sellers(filters)
+        )
+    elif table == "slow":
+        header = [
+            _("Partner"),
+            _("Book"),
+            _("ISBN"),
+            _("Copies held"),
+            _("Retail value"),
+            _("Last delivery"),
+            _("Last sale"),
+        ]
+        rows = (
+            [
+                row.partner,
+                row.title,
+                row.isbn,
+                row.copies,
+                row.value,
+                day(row.last_delivery_at),
+                day(row.last_sale_at),
+            ]
+            for row in analytics.slow_movers(filters)
+        )
+    else:
+        raise ValueError(f"Unknown sales table: {table}")
+    stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
+    return csv_response(filename=f"sales-{table}-{stamp}.csv", header=header, rows=rows)

@@ -29,6 +29,7 @@ ADMIN_URLS = [
     ("admin:operations_operation_void", "order", 200),
     ("admin:operations_operation_export", None, 200),
     ("admin:operations_stock", None, 200),
+    ("admin:operations_analytics", None, 200),
     ("admin:operations_notification_changelist", None, 200),
     ("admin:accounts_partner_changelist", None, 200),
     ("admin:accounts_partner_add", None, 200),
