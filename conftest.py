@@ -1,6 +1,16 @@
 import pytest
+from django.utils import translation
 
 from accounts.tests.factories import AdminUserFactory, PartnerFactory, UserFactory
+
+
+@pytest.fixture(autouse=True)
+def _english_by_default():
+    """Each test starts in English: a request served in French (LocaleMiddleware, or a view
+    that switches the language) leaves French active in the thread for the next test."""
+    translation.activate("en")
+    yield
+    translation.deactivate()
 
 
 @pytest.fixture
