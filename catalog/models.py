@@ -6,6 +6,7 @@ from django.db import models
 from django.db.models.functions import Length
 from django.db.models.lookups import Exact
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from catalog.isbn import normalize_isbn
 
@@ -46,7 +47,7 @@ class Series(models.Model):
 
     class Meta:
         verbose_name = _("series")
-        verbose_name_plural = _("series")
+        verbose_name_plural = pgettext_lazy("plural", "series")
         ordering = ["name"]
 
     def __str__(self):

@@ -45,15 +45,16 @@ def parse_po(path):
         lines = e["lines"]
         msgid = _unquote(lines.get("msgid", []))
         strs = [_unquote(v) for k, v in lines.items() if k.startswith("msgstr")]
-        result.append((msgid, strs, e["flags"], "msgid_plural" in lines))
+        context = _unquote(lines["msgctxt"]) if "msgctxt" in lines else None
+        result.append((msgid, strs, e["flags"], "msgid_plural" in lines, context))
     return result
 
 
 def test_french_catalogue_has_no_missing_or_fuzzy_entry():
     entries = [e for e in parse_po(LOCALE / "django.po") if e[0]]
     assert len(entries) > 50
-    missing = [msgid for msgid, strs, _flags, _p in entries if not all(strs)]
-    fuzzy = [msgid for msgid, _strs, flags, _p in entries if "fuzzy" in flags]
+    missing = [msgid for msgid, strs, _flags, _p, _c in entries if not all(strs)]
+    fuzzy = [msgid for msgid, _strs, flags, _p, _c in entries if "fuzzy" in flags]
     assert missing == []
     assert fuzzy == []
 
@@ -63,7 +64,9 @@ def test_compiled_catalogue_is_up_to_date():
         catalog = gettext.GNUTranslations(fh)
     stale = [
         msgid
-        for msgid, strs, _flags, plural in parse_po(LOCALE / "django.po")
-        if msgid and not plural and catalog.gettext(msgid) != strs[0]
+        for msgid, strs, _flags, plural, context in parse_po(LOCALE / "django.po")
+        if msgid
+        and not plural
+        and (catalog.pgettext(context, msgid) if context else catalog.gettext(msgid)) != strs[0]
     ]
     assert stale == [], "run `make messages` to recompile"
