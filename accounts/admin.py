@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy, ngettext
 from accounts.forms_admin import AdminUserCreationForm, PartnerCreationForm, ReasonForm
 from accounts.models import Partner, User
 from accounts.services import partner_invite, partner_onboard, partner_reactivate, partner_suspend
+from toplivres.admin_filters import empty_or_set_filter
 
 
 @admin.register(User)
@@ -63,19 +64,13 @@ class UserAdmin(DjangoUserAdmin):
         return super().has_delete_permission(request, obj)
 
 
-class StatusFilter(admin.SimpleListFilter):
-    title = gettext_lazy("status")
-    parameter_name = "status"
-
-    def lookups(self, request, model_admin):
-        return [("active", _("Active")), ("suspended", _("Suspended"))]
-
-    def queryset(self, request, queryset):
-        if self.value() == "active":
-            return queryset.filter(suspended_at__isnull=True)
-        if self.value() == "suspended":
-            return queryset.filter(suspended_at__isnull=False)
-        return queryset
+StatusFilter = empty_or_set_filter(
+    field="suspended_at",
+    title=gettext_lazy("status"),
+    parameter="status",
+    empty=("active", gettext_lazy("Active")),
+    filled=("suspended", gettext_lazy("Suspended")),
+)
 
 
 class ReportFilter(admin.SimpleListFilter):

@@ -39,6 +39,7 @@ from operations.services import (
     order_reject,
     report_void,
 )
+from toplivres.admin_filters import empty_or_set_filter
 
 
 def refusal_message(operation: Operation, error: ValidationError) -> str:
@@ -606,19 +607,13 @@ def stock_csv_response(rows, *, by_partner: bool):
 # -- notifications: each admin reads his own -------------------------------------------------
 
 
-class ReadFilter(admin.SimpleListFilter):
-    title = gettext_lazy("read")
-    parameter_name = "read"
-
-    def lookups(self, request, model_admin):
-        return [("no", _("Unread")), ("yes", _("Read"))]
-
-    def queryset(self, request, queryset):
-        if self.value() == "no":
-            return queryset.filter(read_at__isnull=True)
-        if self.value() == "yes":
-            return queryset.filter(read_at__isnull=False)
-        return queryset
+ReadFilter = empty_or_set_filter(
+    field="read_at",
+    title=gettext_lazy("read"),
+    parameter="read",
+    empty=("no", gettext_lazy("Unread")),
+    filled=("yes", gettext_lazy("Read")),
+)
 
 
 @admin.register(Notification)

@@ -151,6 +151,15 @@ def _order_page(request, *, draft, books, form=None, add_form=None, partial=None
     )
 
 
+def _refuse_if_ordering_blocked(request, partner):
+    """None while the partner may order; else back to the order page, which says why."""
+    state = ordering_state(partner=partner)
+    if state.can_order:
+        return None
+    messages.error(request, state.reason)
+    return _redirect(request, reverse("operations:order_new"))
+
+
 def _order_blocked(request, state, *, status=200):
     return render(request, "operations/order_blocked.html", {"state": state}, status=status)
 
@@ -208,10 +217,8 @@ def order_new(request):
 def order_add(request):
     """Add copies of a book to the draft (merged with a line of the same book)."""
     partner = request.partner
-    state = ordering_state(partner=partner)
-    if not state.can_order:
-        messages.error(request, state.reason)
-        return _redirect(request, reverse("operations:order_new"))
+    if blocked := _refuse_if_ordering_blocked(request, partner):
+        return blocked
     draft = OrderDraft(request.session, partner=partner)
     add_form = AddLineForm(request.POST, draft=draft)
     from_catalogue = request.POST.get("from") == "catalogue"
@@ -253,10 +260,8 @@ def order_add(request):
 def order_update(request):
     """Save the draft's quantities and note; `remove` drops one line."""
     partner = request.partner
-    state = ordering_state(partner=partner)
-    if not state.can_order:
-        messages.error(request, state.reason)
-        return _redirect(request, reverse("operations:order_new"))
+    if blocked := _refuse_if_ordering_blocked(request, partner):
+        return blocked
     draft = OrderDraft(request.session, partner=partner)
     books = _draft_books(draft)
     form = order_lines_form(request.POST, draft=draft, books_by_id=books)
