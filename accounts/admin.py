@@ -16,11 +16,11 @@ from django.utils.translation import gettext_lazy, ngettext
 from accounts.forms_admin import AdminUserCreationForm, PartnerCreationForm, ReasonForm
 from accounts.models import Partner, User
 from accounts.services import partner_invite, partner_onboard, partner_reactivate, partner_suspend
-from toplivres.admin_filters import empty_or_set_filter
+from toplivres.admin_tools import TamperProofActionsMixin, empty_or_set_filter
 
 
 @admin.register(User)
-class UserAdmin(DjangoUserAdmin):
+class UserAdmin(TamperProofActionsMixin, DjangoUserAdmin):
     add_form = AdminUserCreationForm
     ordering = ["email"]
     list_display = ["email", "full_name", "role", "is_active", "last_login"]
@@ -89,7 +89,7 @@ class ReportFilter(admin.SimpleListFilter):
 
 
 @admin.register(Partner)
-class PartnerAdmin(admin.ModelAdmin):
+class PartnerAdmin(TamperProofActionsMixin, admin.ModelAdmin):
     list_display = ["store_name", "city", "email", "commission_rate", "is_active", "created_at"]
     list_filter = [StatusFilter, ReportFilter, "city"]
     search_fields = ["store_name", "city", "user__email", "contact_name"]

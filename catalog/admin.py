@@ -15,12 +15,13 @@ from catalog.imports import decode, parse_books_csv
 from catalog.isbn import normalize_isbn
 from catalog.models import Book, Series
 from catalog.services import books_import
+from toplivres.admin_tools import TamperProofActionsMixin
 
 MAX_UPLOAD_BYTES = 5 * 1024 * 1024
 
 
 @admin.register(Series)
-class SeriesAdmin(admin.ModelAdmin):
+class SeriesAdmin(TamperProofActionsMixin, admin.ModelAdmin):
     list_display = ["name", "book_count", "created_at"]
     search_fields = ["name"]
 
@@ -71,7 +72,7 @@ class BookAdminForm(forms.ModelForm):
 
 
 @admin.register(Book)
-class BookAdmin(admin.ModelAdmin):
+class BookAdmin(TamperProofActionsMixin, admin.ModelAdmin):
     form = BookAdminForm
     list_display = ["title", "authors", "isbn", "series", "volume_number", "price", "is_active"]
     list_filter = ["series", "is_active"]

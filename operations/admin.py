@@ -39,7 +39,7 @@ from operations.services import (
     order_reject,
     report_void,
 )
-from toplivres.admin_filters import empty_or_set_filter
+from toplivres.admin_tools import TamperProofActionsMixin, empty_or_set_filter
 
 
 def refusal_message(operation: Operation, error: ValidationError) -> str:
@@ -89,7 +89,7 @@ class ItemInline(admin.TabularInline):
 
 
 @admin.register(Operation)
-class OperationAdmin(admin.ModelAdmin):
+class OperationAdmin(TamperProofActionsMixin, admin.ModelAdmin):
     list_display = ["reference", "kind", "status", "partner", "created_at", "counts_in_stock"]
     list_display_links = ["reference"]
     list_filter = ["kind", "status", "partner", "created_at"]
@@ -617,7 +617,7 @@ ReadFilter = empty_or_set_filter(
 
 
 @admin.register(Notification)
-class NotificationAdmin(admin.ModelAdmin):
+class NotificationAdmin(TamperProofActionsMixin, admin.ModelAdmin):
     list_display = ["event", "operation_link", "partner", "created_at", "is_unread"]
     list_display_links = None
     list_filter = [ReadFilter, "event"]
