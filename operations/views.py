@@ -134,7 +134,9 @@ def _draft_books(draft):
     return books
 
 
-def _order_page(request, *, draft, books, form=None, add_form=None, partial=None, status=200):
+def _order_page(
+    request, *, draft, books, form=None, add_form=None, added_book=None, partial=None, status=200
+):
     query = (request.GET.get("q") or "")[:200].strip()
     results = list(book_search(query=query, active_only=True)[:SEARCH_RESULTS]) if query else []
     form = form or order_lines_form(None, draft=draft, books_by_id=books)
@@ -144,6 +146,7 @@ def _order_page(request, *, draft, books, form=None, add_form=None, partial=None
         "query": query,
         "results": results,
         "in_draft": draft.lines,
+        "added_book": added_book,
         "max_copies": settings.MAX_ITEM_QUANTITY,
     }
     return render_page(
@@ -252,7 +255,15 @@ def order_add(request):
             status=422,
         )
     books = _draft_books(draft)
-    return _order_page(request, draft=draft, books=books, add_form=add_form, partial="lines")
+    added_book = add_form.book_obj if add_form.is_valid() else None
+    return _order_page(
+        request,
+        draft=draft,
+        books=books,
+        add_form=add_form,
+        added_book=added_book,
+        partial="lines",
+    )
 
 
 @partner_required

@@ -109,6 +109,16 @@ def test_adding_with_htmx_returns_the_lines_fragment_with_totals(partner_client,
     assert "€34.90" in body
 
 
+def test_adding_with_htmx_also_updates_the_search_results_note(partner_client, book):
+    add(partner_client, book, 2)
+    body = add(partner_client, book, 1, HTTP_HX_REQUEST="true").content.decode()
+    note = f'<span id="in-draft-{book.pk}" class="small text-success" hx-swap-oob="true">'
+    assert note + "3 in your order</span>" in body
+    page = partner_client.get(NEW, {"q": book.title[:5]}).content.decode()
+    assert f'<span id="in-draft-{book.pk}" class="small text-success">3 in your order' in page
+    assert "hx-swap-oob" not in page
+
+
 def test_adding_from_the_catalogue_with_htmx_returns_a_short_confirmation(partner_client, book):
     response = partner_client.post(
         ADD, {"book": book.pk, "copies": 1, "from": "catalogue"}, HTTP_HX_REQUEST="true"
