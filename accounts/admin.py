@@ -3,10 +3,10 @@ through accounts.services; the admin never types a partner's password."""
 
 from functools import partial
 
-from django.contrib import admin, messages
+from django.contrib import admin
 from django.contrib.admin import helpers
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponseNotAllowed, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -16,7 +16,11 @@ from django.utils.translation import gettext_lazy, ngettext
 from accounts.forms_admin import AdminUserCreationForm, PartnerCreationForm, ReasonForm
 from accounts.models import Partner, User
 from accounts.services import partner_invite, partner_onboard, partner_reactivate, partner_suspend
-from toplivres.admin_tools import TamperProofActionsMixin, empty_or_set_filter
+from toplivres.admin_tools import (
+    ServiceActionsMixin,
+    TamperProofActionsMixin,
+    empty_or_set_filter,
+)
 
 
 @admin.register(User)
@@ -89,7 +93,7 @@ class ReportFilter(admin.SimpleListFilter):
 
 
 @admin.register(Partner)
-class PartnerAdmin(TamperProofActionsMixin, admin.ModelAdmin):
+class PartnerAdmin(ServiceActionsMixin, TamperProofActionsMixin, admin.ModelAdmin):
     list_display = ["store_name", "city", "email", "commission_rate", "is_active", "created_at"]
     list_filter = [StatusFilter, ReportFilter, "city"]
     search_fields = ["store_name", "city", "user__email", "contact_name"]
@@ -197,27 +201,15 @@ class PartnerAdmin(TamperProofActionsMixin, admin.ModelAdmin):
 
     # -- actions -------------------------------------------------------------------------------
 
-    def _apply(self, request, queryset, service, done_message) -> int:
-        done = 0
-        for partner in queryset.select_related("user"):
-            try:
-                service(partner)
-            except ValidationError as error:
-                self.message_user(
-                    request,
-                    _("%(store)s: %(error)s")
-                    % {"store": partner.store_name, "error": " ".join(error.messages)},
-                    messages.ERROR,
-                )
-            else:
-                done += 1
-        if done:
-            self.message_user(request, done_message(done))
-        return done
+    def refusal_message(self, partner, error):
+        return _("%(store)s: %(error)s") % {
+            "store": partner.store_name,
+            "error": " ".join(error.messages),
+        }
 
     @admin.action(description=gettext_lazy("Send the invitation e-mail again"))
     def resend_invitation(self, request, queryset):
-        self._apply(
+        self.apply_to_each(
             request,
             queryset,
             lambda partner: partner_invite(partner=partner),
@@ -232,7 +224,7 @@ class PartnerAdmin(TamperProofActionsMixin, admin.ModelAdmin):
         form = ReasonForm(request.POST if "apply" in request.POST else None)
         if form.is_bound and form.is_valid():
             reason = form.cleaned_data["reason"]
-            self._apply(
+            self.apply_to_each(
                 request,
                 queryset,
                 lambda partner: partner_suspend(partner=partner, by=request.user, reason=reason),
@@ -261,7 +253,7 @@ class PartnerAdmin(TamperProofActionsMixin, admin.ModelAdmin):
 
     @admin.action(description=gettext_lazy("Reactivate the selected partners"))
     def reactivate(self, request, queryset):
-        self._apply(
+        self.apply_to_each(
             request,
             queryset,
             lambda partner: partner_reactivate(partner=partner, by=request.user),

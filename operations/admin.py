@@ -39,15 +39,11 @@ from operations.services import (
     order_reject,
     report_void,
 )
-from toplivres.admin_tools import TamperProofActionsMixin, empty_or_set_filter
-
-
-def refusal_message(operation: Operation, error: ValidationError) -> str:
-    """The service's message, naming the operation when the message does not already."""
-    text = " ".join(error.messages)
-    if operation.reference and operation.reference in text:
-        return text
-    return _("%(ref)s: %(error)s") % {"ref": operation.reference, "error": text}
+from toplivres.admin_tools import (
+    ServiceActionsMixin,
+    TamperProofActionsMixin,
+    empty_or_set_filter,
+)
 
 
 class ReasonForm(forms.Form):
@@ -89,7 +85,7 @@ class ItemInline(admin.TabularInline):
 
 
 @admin.register(Operation)
-class OperationAdmin(TamperProofActionsMixin, admin.ModelAdmin):
+class OperationAdmin(ServiceActionsMixin, TamperProofActionsMixin, admin.ModelAdmin):
     list_display = ["reference", "kind", "status", "partner", "created_at", "counts_in_stock"]
     list_display_links = ["reference"]
     list_filter = ["kind", "status", "partner", "created_at"]
@@ -192,22 +188,9 @@ class OperationAdmin(TamperProofActionsMixin, admin.ModelAdmin):
             )
         return actions
 
-    def _apply(self, request, queryset, service, done_message) -> int:
-        done = 0
-        for operation in queryset.select_related("partner"):
-            try:
-                service(operation)
-            except ValidationError as error:
-                self.message_user(request, refusal_message(operation, error), messages.ERROR)
-            else:
-                done += 1
-        if done:
-            self.message_user(request, done_message(done))
-        return done
-
     @admin.action(description=gettext_lazy("Approve the selected orders"))
     def approve(self, request, queryset):
-        self._apply(
+        self.apply_to_each(
             request,
             queryset,
             lambda op: order_approve(order=op, by=request.user),
@@ -219,7 +202,7 @@ class OperationAdmin(TamperProofActionsMixin, admin.ModelAdmin):
 
     @admin.action(description=gettext_lazy("Mark the selected orders as delivered"))
     def deliver(self, request, queryset):
-        self._apply(
+        self.apply_to_each(
             request,
             queryset,
             lambda op: order_deliver(order=op, by=request.user),
@@ -301,7 +284,7 @@ class OperationAdmin(TamperProofActionsMixin, admin.ModelAdmin):
         if form.is_bound and form.is_valid():
             service = self._reason_service(request, step)
             reason = form.cleaned_data["reason"]
-            self._apply(request, queryset, lambda op: service(op, reason), config["done"])
+            self.apply_to_each(request, queryset, lambda op: service(op, reason), config["done"])
             return None
         context = {
             **self.admin_site.each_context(request),

@@ -40,3 +40,28 @@ class TamperProofActionsMixin:
             )
             return HttpResponseRedirect(request.get_full_path())
         return super().response_action(request, queryset)
+
+
+class ServiceActionsMixin:
+    """Admin actions that run a service on each selected row: a refused row gets its own
+    error message and does not stop the others; the rows done are counted in one message."""
+
+    def refusal_message(self, obj, error: ValidationError) -> str:
+        """The service's message, naming the row when the message does not already."""
+        text = " ".join(error.messages)
+        if str(obj) in text:
+            return text
+        return _("%(object)s: %(error)s") % {"object": obj, "error": text}
+
+    def apply_to_each(self, request, queryset, service, done_message) -> int:
+        done = 0
+        for obj in queryset.select_related(*self.list_select_related):
+            try:
+                service(obj)
+            except ValidationError as error:
+                self.message_user(request, self.refusal_message(obj, error), messages.ERROR)
+            else:
+                done += 1
+        if done:
+            self.message_user(request, done_message(done))
+        return done
