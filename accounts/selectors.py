@@ -1,11 +1,7 @@
 from django.contrib.sessions.models import Session
 from django.utils import timezone
 
-from accounts.models import Partner, User
-
-
-def partner_list():
-    return Partner.objects.select_related("user").order_by("store_name")
+from accounts.models import User
 
 
 def active_admins():

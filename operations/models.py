@@ -226,7 +226,7 @@ class Operation(models.Model):
 
     @property
     def is_cancellable(self) -> bool:
-        return self.is_order and self.status == Status.PENDING
+        return self.can_become(Status.CANCELLED)
 
     def can_become(self, status: str) -> bool:
         return status in TRANSITIONS.get(self.kind, {}).get(self.status, set())

@@ -15,7 +15,7 @@ from django.db.models import (
     Sum,
     Value,
 )
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Abs, Coalesce
 from django.shortcuts import get_object_or_404
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
@@ -27,10 +27,6 @@ ZERO_EUR = Value(Decimal("0.00"), output_field=DecimalField(max_digits=14, decim
 
 
 # -- operations ----------------------------------------------------------------------------
-
-
-def operation_list_for_partner(*, partner: Partner) -> QuerySet:
-    return Operation.objects.filter(partner=partner).select_related("partner")
 
 
 def operation_get_for_partner(*, partner: Partner, pk) -> Operation:
@@ -218,15 +214,6 @@ def stock_totals(*, partner: Partner | None = None) -> StockTotals:
     return StockTotals(titles=titles, copies=sums["copies"], value=cents(sums["value"]))
 
 
-def book_stock_held(*, book_ids=None) -> dict[int, int]:
-    """{book_id: copies held across all partners}."""
-    items = _counting_items()
-    if book_ids is not None:
-        items = items.filter(book_id__in=book_ids)
-    rows = items.values("book_id").annotate(held=Sum("quantity")).values_list("book_id", "held")
-    return dict(rows)
-
-
 def quantity_sum(items: QuerySet) -> int:
     return items.aggregate(total=Coalesce(Sum("quantity"), Value(0), output_field=IntegerField()))[
         "total"
@@ -312,8 +299,6 @@ def unread_notification_count(*, user) -> int:
 
 def operation_history_for_partner(*, partner: Partner) -> QuerySet:
     """The partner's orders and reports, newest first, each with its copies and amount."""
-    from django.db.models.functions import Abs
-
     return (
         Operation.objects.filter(partner=partner)
         .annotate(

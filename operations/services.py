@@ -82,8 +82,8 @@ def _create_operation(
     by: User,
     at: datetime | None,
 ) -> Operation:
+    """Write a new operation for `partner`, whose row the caller has locked."""
     at = at or timezone.now()
-    partner = partner_lock(partner_id=partner.pk)
     operation = Operation(
         kind=kind,
         status=status,
@@ -123,7 +123,7 @@ def _transition(
     current = Operation.objects.select_related("partner").get(pk=operation.pk)
     before = current.status
     if not current.can_become(to):
-        raise ValidationError(_transition_refusal(current, to))
+        raise ValidationError(transition_refusal(current, to))
     fields = {
         "status": to,
         "counts_in_stock": (current.kind, to)
@@ -169,7 +169,7 @@ def order_place(
     if by.pk != partner.user_id:
         raise ValidationError(_("Only the partner itself can place its orders."))
     order = _create_operation(
-        partner=partner,
+        partner=partner_lock(partner_id=partner.pk),
         kind=Kind.ORDER,
         status=Status.PENDING,
         lines=lines,
@@ -178,7 +178,7 @@ def order_place(
         by=by,
         at=at,
     )
-    _after_commit("order_placed", order)
+    _notify("order_placed", order)
     return order
 
 
@@ -196,7 +196,7 @@ def order_approve(
 ) -> Operation:
     _require_admin(by)
     order = _transition(operation=order, to=Status.APPROVED, by=by, at=at, admin_note=admin_note)
-    _after_commit("order_approved", order)
+    _notify("order_approved", order)
     return order
 
 
@@ -205,7 +205,7 @@ def order_deliver(*, order: Operation, by: User, at: datetime | None = None) -> 
     """The copies reach the partner: from now on they count in its stock."""
     _require_admin(by)
     order = _transition(operation=order, to=Status.DELIVERED, by=by, at=at)
-    _after_commit("order_delivered", order)
+    _notify("order_delivered", order)
     return order
 
 
@@ -217,7 +217,7 @@ def order_reject(
     if not (reason or "").strip():
         raise ValidationError(_("Give a reason for the rejection."))
     order = _transition(operation=order, to=Status.REJECTED, by=by, at=at, reason=reason)
-    _after_commit("order_rejected", order)
+    _notify("order_rejected", order)
     return order
 
 
@@ -255,8 +255,8 @@ def report_submit(
     """
     if by.pk != partner.user_id:
         raise ValidationError(_("Only the partner itself can report its sales."))
+    partner = partner_lock(partner_id=partner.pk)
     if expected_newest_pk is not None:
-        partner_lock(partner_id=partner.pk)
         newest = newest_report_pk(partner=partner)
         if newest != expected_newest_pk:
             raise ReportAlreadySent(newest)
@@ -321,7 +321,7 @@ def operation_delete(*, operation: Operation, by: User) -> None:
 # -- side effects -----------------------------------------------------------------------------
 
 
-def _after_commit(event: str, operation: Operation) -> None:
+def _notify(event: str, operation: Operation) -> None:
     """Tell the people concerned. Runs inside the transaction: a notifier writes its notices
     now (they vanish with a rollback) and sends mail with transaction.on_commit."""
     from operations import notifications
@@ -329,7 +329,8 @@ def _after_commit(event: str, operation: Operation) -> None:
     getattr(notifications, event)(operation=operation)
 
 
-def _transition_refusal(operation: Operation, to: str) -> str:
+def transition_refusal(operation: Operation, to: str) -> str:
+    """Why `operation` cannot move to status `to`, in plain words."""
     ref = operation.reference
     status = operation.get_status_display().lower()
     messages = {

@@ -26,6 +26,7 @@ from operations.forms import (
     order_lines_form,
     report_form_token,
 )
+from operations.models import Status
 from operations.selectors import (
     cents,
     last_report_for_partner,
@@ -47,6 +48,7 @@ from operations.services import (
     order_cancel,
     order_place,
     report_submit,
+    transition_refusal,
 )
 
 PAGE_SIZE = 20
@@ -328,11 +330,7 @@ def order_cancel_view(request, pk):
     detail_url = reverse("operations:order_detail", args=[order.pk])
     if request.method == "GET":
         if not order.is_cancellable:
-            messages.info(
-                request,
-                _("%(ref)s is %(status)s: only a pending order can be cancelled.")
-                % {"ref": order.reference, "status": order.get_status_display().lower()},
-            )
+            messages.info(request, transition_refusal(order, Status.CANCELLED))
             return redirect(detail_url)
         return render(request, "operations/order_cancel.html", _operation_context(order))
     try:
