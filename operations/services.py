@@ -22,8 +22,8 @@ from operations.lifecycle import STATES, counts_in_stock
 from operations.lifecycle import transition_refusal as _refusal
 from operations.models import (
     REFERENCE_PREFIXES,
-    Item,
     EventCounter,
+    Item,
     Kind,
     Notification,
     Operation,

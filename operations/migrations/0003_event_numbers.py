@@ -11,7 +11,8 @@ def number_past_events(apps, schema_editor):
     closed_at. From now on the services number events under the partner's lock."""
     Operation = apps.get_model("operations", "Operation")
     EventCounter = apps.get_model("operations", "EventCounter")
-    partner_ids = Operation.objects.values_list("partner_id", flat=True).distinct()
+    partner_ids = Operation.objects.order_by("partner_id").values_list("partner_id", flat=True)
+    partner_ids = partner_ids.distinct()
     for partner_id in partner_ids:
         events = []  # (when, pk, field)
         operations = list(Operation.objects.filter(partner_id=partner_id))

@@ -23,6 +23,7 @@ from operations.analytics import (
     sales_totals,
     slow_movers,
 )
+from operations.clock import backdated
 from operations.services import (
     order_approve,
     order_cancel,
@@ -31,7 +32,6 @@ from operations.services import (
     report_submit,
     report_void,
 )
-from operations.clock import backdated
 from operations.tests.factories import lines_of
 
 pytestmark = pytest.mark.django_db
