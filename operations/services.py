@@ -57,16 +57,23 @@ def _next_reference(*, kind: str, at: datetime) -> str:
 
 def _last_event(partner: Partner) -> int:
     """The partner's last event number (0 before any). The caller holds the partner's lock."""
-    counter, _created = EventCounter.objects.get_or_create(partner=partner)
-    return counter.last_seq
+    last = EventCounter.objects.filter(partner=partner).values_list("last_seq", flat=True)
+    return last.first() or 0
 
 
 def _take_event(partner: Partner, seq: int) -> None:
     """Hand out number `seq`, the one after the last. The partner's lock makes numbers go out
     one at a time, in commit order; the guard refuses any other number."""
-    taken = EventCounter.objects.filter(partner=partner, last_seq=seq - 1).update(last_seq=seq)
-    if taken != 1:
-        raise ValidationError(_("This operation was changed meanwhile; reload and try again."))
+    if seq == 1:
+        try:
+            with transaction.atomic():
+                EventCounter.objects.create(partner=partner, last_seq=1)
+            return
+        except IntegrityError:
+            pass  # numbered meanwhile: refused below
+    elif EventCounter.objects.filter(partner=partner, last_seq=seq - 1).update(last_seq=seq):
+        return
+    raise ValidationError(_("This operation was changed meanwhile; reload and try again."))
 
 
 def _build_items(*, operation: Operation, lines: list[Line], sign: int) -> list[Item]:
