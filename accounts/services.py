@@ -111,7 +111,7 @@ def partner_invite(*, partner: Partner) -> None:
     user_id = partner.user_id
 
     def enqueue():
-        from operations.tasks import send_invitation_email
+        from accounts.tasks import send_invitation_email
 
         send_invitation_email.enqueue(user_id=user_id)
 
