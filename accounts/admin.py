@@ -77,25 +77,10 @@ StatusFilter = empty_or_set_filter(
 )
 
 
-class ReportFilter(admin.SimpleListFilter):
-    title = gettext_lazy("sales report")
-    parameter_name = "report"
-
-    def lookups(self, request, model_admin):
-        return [("awaiting", _("Delivery awaiting a report"))]
-
-    def queryset(self, request, queryset):
-        if self.value() == "awaiting":
-            from operations.analytics import partners_awaiting_report
-
-            return queryset.filter(pk__in=partners_awaiting_report().values("pk"))
-        return queryset
-
-
 @admin.register(Partner)
 class PartnerAdmin(ServiceActionsMixin, TamperProofActionsMixin, admin.ModelAdmin):
     list_display = ["store_name", "city", "email", "commission_rate", "is_active", "created_at"]
-    list_filter = [StatusFilter, ReportFilter, "city"]
+    list_filter = [StatusFilter, "city"]
     search_fields = ["store_name", "city", "user__email", "contact_name"]
     list_select_related = ["user"]
     actions = ["resend_invitation", "suspend", "reactivate"]
@@ -305,21 +290,3 @@ class PartnerAdmin(ServiceActionsMixin, TamperProofActionsMixin, admin.ModelAdmi
         else:
             self.resend_invitation(request, queryset)
         return HttpResponseRedirect(change_url)
-
-    def change_view(self, request, object_id, form_url="", extra_context=None):
-        from operations.selectors import (
-            open_order_for_partner,
-            partner_figures,
-            stock_for_partner,
-        )
-
-        partner = self.get_object(request, object_id)
-        extra_context = extra_context or {}
-        if partner is not None:
-            extra_context.update(
-                stock=list(stock_for_partner(partner=partner)),
-                open_order=open_order_for_partner(partner=partner),
-                figures=partner_figures(partner=partner),
-                partner=partner,
-            )
-        return super().change_view(request, object_id, form_url, extra_context)
