@@ -8,7 +8,7 @@ from django.db import transaction
 from django.test.utils import override_settings
 from django.utils import timezone
 
-from accounts.models import Partner, User
+from accounts.models import AuditEntry, Partner, User, purge_allowed
 from accounts.services import partner_create, partner_suspend
 from catalog.isbn import isbn13_check_digit
 from catalog.models import Book, Series
@@ -217,6 +217,8 @@ class Command(BaseCommand):
 
     @transaction.atomic
     def _reset(self):
+        with purge_allowed():  # a demo database: its history goes too
+            AuditEntry.objects.all().delete()
         Notification.objects.all().delete()
         Operation.objects.all().delete()
         ReferenceCounter.objects.all().delete()
