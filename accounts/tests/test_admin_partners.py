@@ -38,6 +38,16 @@ def invitation_link(message) -> str:
     return match.group(1)
 
 
+def change_form_data(page) -> dict:
+    """What the partner change page posts back: the form's values and the management form
+    of its read-only history inline."""
+    data = {k: v for k, v in page.context["adminform"].form.initial.items() if v is not None}
+    for inline in page.context["inline_admin_formsets"]:
+        management = inline.formset.management_form
+        data.update({management.add_prefix(k): v for k, v in management.initial.items()})
+    return data
+
+
 NEW_PARTNER = {
     "email": "Chloe@Example.com",
     "language": "en",
@@ -219,7 +229,7 @@ def test_change_page_shows_stock_open_order_and_figures(admin_client, partner):
 def test_editing_store_details_never_undoes_a_suspension(admin_client, admin_user, partner):
     url = reverse("admin:accounts_partner_change", args=[partner.pk])
     page = admin_client.get(url)
-    data = {k: v for k, v in page.context["adminform"].form.initial.items() if v is not None}
+    data = change_form_data(page)
     partner_suspend(partner=partner, by=admin_user, reason="Meanwhile")  # another admin
     data.update(store_name="Alice & Co", commission_rate="35")
     response = admin_client.post(url, data)
