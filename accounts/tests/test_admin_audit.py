@@ -145,3 +145,27 @@ def test_a_team_member_added_in_the_admin_is_audited(admin_client, admin_user):
     [row] = AuditEntry.objects.filter(action="user.created")
     assert row.after["email"] == "new@example.com" and row.actor == admin_user
     assert "N3w" not in str(row.after)
+
+
+def test_history_written_while_the_partner_page_is_open_never_blocks_its_save(
+    admin_client, admin_user, partner, monkeypatch
+):
+    from accounts.admin import RecentAuditFormSet
+
+    monkeypatch.setattr(RecentAuditFormSet, "max_shown", 2)
+    for city in ("Lyon", "Nantes", "Brest"):
+        audit_record(action="partner.updated", obj=partner, after={"city": city})
+    url = reverse("admin:accounts_partner_change", args=[partner.pk])
+    page = admin_client.get(url)
+    data = change_form_data(page)
+    [inline] = page.context["inline_admin_formsets"]
+    assert len(inline.formset.forms) == 2
+    for form in inline.formset.forms:  # what the browser posts back: the rows' hidden ids
+        data[form.add_prefix("id")] = form.instance.pk
+        data[form.add_prefix("partner")] = partner.pk
+    partner_suspend(partner=partner, by=admin_user, reason="Meanwhile")  # pushes a row out
+    data.update(city="Paris")
+    assert admin_client.post(url, data).status_code == 302
+    partner.refresh_from_db()
+    assert partner.city == "Paris"
+    assert AuditEntry.objects.filter(partner=partner).count() == 5
