@@ -121,7 +121,9 @@ class _AuditInlineMixin(ReadOnlyAdminMixin):
 
 class AuditEntryInline(_AuditInlineMixin, GenericTabularInline):
     """The audit rows of the object on the page (its content type and id). Add it to any
-    ModelAdmin: `inlines = [AuditEntryInline]`."""
+    ModelAdmin: `inlines = [AuditEntryInline]`, and leave it off the add page (a new object
+    has no history, and its empty formset would be posted for nothing):
+    `def get_inlines(self, request, obj): return [] if obj is None else self.inlines`."""
 
     ct_field = "content_type"
     ct_fk_field = "object_id"
