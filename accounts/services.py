@@ -416,10 +416,12 @@ def user_update(*, user: User, by: User, **fields) -> User:
 
 
 @transaction.atomic
-def user_password_changed(*, user: User, by: User) -> AuditEntry:
-    """Record that `by` set `user`'s password: the fact only, never the password or its hash."""
+def user_password_changed(*, user: User, by: User, action: str = "user.updated") -> AuditEntry:
+    """Record that `by` set `user`'s password: the fact only, never the password or its hash.
+    `action`: user.updated (by an admin), user.password_changed (by the user, logged in),
+    user.password_reset (by the user, from an e-mailed link)."""
     return audit_record(
-        action="user.updated",
+        action=action,
         actor=by,
         obj=user,
         partner=_partner_of(user),

@@ -6,7 +6,7 @@ from django.contrib.messages import get_messages
 from django.test import Client
 from django.urls import reverse
 
-from accounts.models import Partner, User
+from accounts.models import AuditEntry, Partner, User
 from accounts.services import partner_suspend
 from accounts.tests.factories import PartnerFactory, UserFactory
 from catalog.tests.factories import BookFactory
@@ -104,6 +104,8 @@ def test_the_invitation_link_sets_a_password_once_then_stops_working(
     assert response.status_code == 302
     user = User.objects.get(email="chloe@example.com")
     assert user.check_password("Une-belle-librairie-42")
+    [chosen] = AuditEntry.objects.filter(action="user.password_reset", object_id=user.pk)
+    assert chosen.actor == user and "Une-belle" not in str(chosen.after)
 
     response = Client().get(link, follow=True)
     assert response.context["validlink"] is False

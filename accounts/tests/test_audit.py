@@ -337,6 +337,32 @@ def test_a_logout_is_audited(client, partner):
     assert entry.actor == partner.user
 
 
+def test_a_partner_changing_its_password_is_audited_as_a_fact_only(client, partner):
+    client.force_login(partner.user)
+    response = client.post(
+        reverse("password_change"),
+        {
+            "old_password": PASSWORD,
+            "new_password1": "Une-autre-librairie-43",
+            "new_password2": "Une-autre-librairie-43",
+        },
+    )
+    assert response.status_code == 302
+    [entry] = rows("user.password_changed")
+    assert entry.actor == partner.user and entry.partner == partner
+    assert entry.after == {"password": "(changed)"}
+
+
+def test_a_refused_password_change_writes_no_row(client, partner):
+    client.force_login(partner.user)
+    response = client.post(
+        reverse("password_change"),
+        {"old_password": "wrong", "new_password1": "Abc-def-1234", "new_password2": "Abc-def-1234"},
+    )
+    assert response.status_code == 200
+    assert rows("user.password_changed") == []
+
+
 def test_rows_of_one_partner_never_list_another(partner, other_partner, admin_user):
     partner_update(partner=partner, by=admin_user, city="Paris")
     partner_update(partner=other_partner, by=admin_user, city="Brest")
