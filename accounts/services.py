@@ -6,6 +6,7 @@ from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.contrib.sessions.models import Session
 from django.core.exceptions import ValidationError
+from django.core.validators import validate_ipv46_address
 from django.db import models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -434,8 +435,6 @@ def user_password_changed(*, user: User, by: User, action: str = "user.updated")
 
 
 def client_ip(request) -> str | None:
-    from django.core.validators import validate_ipv46_address
-
     address = (request.META.get("REMOTE_ADDR") or "") if request is not None else ""
     try:
         validate_ipv46_address(address)
