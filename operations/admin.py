@@ -654,3 +654,7 @@ class NotificationAdmin(TamperProofActionsMixin, admin.ModelAdmin):
     @admin.action(description=gettext_lazy("Mark as unread"))
     def mark_unread(self, request, queryset):
         queryset.update(read_at=None)
+
+
+# The partner admin with its ledger figures and filter (replaces the accounts one).
+from operations import admin_partners  # noqa: E402, F401

@@ -2,7 +2,8 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 from django_tasks import task_backends
 
-from operations.tasks import send_invitation_email, send_notification_email
+from accounts.tasks import send_invitation_email
+from operations.tasks import send_notification_email
 
 EMAIL_TASKS = [send_notification_email.module_path, send_invitation_email.module_path]
 

@@ -8,7 +8,7 @@ from django.db import transaction
 from django.test.utils import override_settings
 from django.utils import timezone
 
-from accounts.models import Partner, User, purge_allowed
+from accounts.models import AuditEntry, Partner, User, purge_allowed
 from accounts.services import partner_create, partner_suspend
 from catalog.isbn import isbn13_check_digit
 from catalog.models import Book, Series
@@ -218,11 +218,12 @@ class Command(BaseCommand):
 
     @transaction.atomic
     def _reset(self):
-        # The one way to delete the ledger: explicit, and only here.
+        # The one way to delete the ledger and its history: explicit, and only here.
         with purge_allowed():
             self._purge()
 
     def _purge(self):
+        AuditEntry.objects.all().delete()
         Notification.objects.all().delete()
         Operation.objects.all().delete()
         EventCounter.objects.all().delete()
