@@ -5,6 +5,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser, BaseUserManager
+from django.contrib.contenttypes.fields import GenericForeignKey
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
@@ -262,6 +263,7 @@ class AuditEntry(models.Model):
         verbose_name=_("object type"),
     )
     object_id = models.PositiveBigIntegerField(_("object id"), null=True, blank=True)
+    target = GenericForeignKey("content_type", "object_id")
     object_repr = models.CharField(_("object"), max_length=200, blank=True)
     partner = models.ForeignKey(
         Partner,
