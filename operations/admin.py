@@ -660,5 +660,5 @@ class NotificationAdmin(TamperProofActionsMixin, admin.ModelAdmin):
         notification_mark_unread(user=request.user, ids=ids)
 
 
-# The partner admin with its ledger figures and filter (replaces the accounts one).
-from operations import admin_partners  # noqa: E402, F401
+# The partner and book admins with what the ledger knows of them (replace the plain ones).
+from operations import admin_books, admin_partners  # noqa: E402, F401

@@ -25,7 +25,6 @@ urlpatterns = [
     path("accounts/", include("django.contrib.auth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
-    path("catalogue/", include("catalog.urls")),
     path("", include("accounts.urls")),
     path("", include("operations.urls")),
 ]
