@@ -15,7 +15,13 @@ from accounts.services import partner_create, partner_suspend
 from catalog.isbn import isbn13_check_digit
 from catalog.models import Book, Series
 from operations.clock import backdated
-from operations.models import EventCounter, Notification, Operation, ReferenceCounter
+from operations.models import (
+    EventCounter,
+    Notification,
+    Operation,
+    ReferenceCounter,
+    StockBalance,
+)
 from operations.selectors import stock_quantities_for_partner
 from operations.services import (
     Line,
@@ -244,6 +250,7 @@ class Command(BaseCommand):
         Notification.objects.all().delete()
         Operation.objects.all().delete()
         EventCounter.objects.all().delete()
+        StockBalance.objects.all().delete()
         ReferenceCounter.objects.all().delete()
         Partner.objects.all().delete()
         User.objects.all().delete()
