@@ -15,6 +15,7 @@ from django.contrib.admin import helpers
 from django.contrib.admin.actions import delete_selected
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
 from django.db import transaction
 from django.http import Http404, HttpResponseNotAllowed, HttpResponseRedirect
 from django.shortcuts import redirect
@@ -85,6 +86,9 @@ class ItemInline(admin.TabularInline):
     @admin.display(description=gettext_lazy("amount (EUR)"))
     def amount(self, item):
         return item.amount
+
+
+STOCK_PAGE_SIZE = 50
 
 
 @admin.register(Operation)
@@ -389,13 +393,16 @@ class OperationAdmin(ServiceActionsMixin, TamperProofActionsMixin, admin.ModelAd
             return stock_csv_response(rows, by_partner=by_partner)
         query = request.GET.copy()
         query.pop("format", None)
+        page = Paginator(rows, STOCK_PAGE_SIZE).get_page(request.GET.get("page"))
         context = {
             **self.admin_site.each_context(request),
             "title": _("Stock held by partners"),
             "opts": self.opts,
             "form": form,
-            "rows": rows,
-            "summary": analytics.stock_summary(rows),
+            "rows": page.object_list,
+            "page": page,
+            "page_query": _query_without(query, "page"),
+            "summary": analytics.stock_summary(filters),
             "by_partner": by_partner,
             "filters": filters,
             "drill_book": form.cleaned_data.get("book") if form.is_valid() else None,
