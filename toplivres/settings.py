@@ -174,6 +174,15 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_USERNAME_FORM_FIELD = "username"
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/lockout.html"
+# One spelling per address (login is case-insensitive), truncated to axes' column.
+AXES_USERNAME_CALLABLE = "accounts.auth.axes_username"
+# The client address as the deployment says: REMOTE_ADDR, or behind TRUSTED_PROXY_COUNT
+# reverse proxies the matching X-Forwarded-For entry (see accounts.auth.client_ip).
+AXES_CLIENT_IP_CALLABLE = "accounts.auth.client_ip"
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+# Password-reset e-mails per address (and five times as many per client) in each period.
+PASSWORD_RESET_LIMIT = env.int("PASSWORD_RESET_LIMIT", default=3)
+PASSWORD_RESET_PERIOD = env.int("PASSWORD_RESET_PERIOD", default=3600)
 
 # Internationalisation: English source, complete French translation.
 LANGUAGE_CODE = "en"
@@ -202,6 +211,8 @@ STORAGES = {
 vars().update(env.email_url("EMAIL_URL", default="consolemail://"))
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="toplivres <no-reply@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# Whom a partner contacts about its account (shown to a suspended partner at login).
+CONTACT_EMAIL = env.str("CONTACT_EMAIL", default="")
 
 # Background tasks (django-tasks): run at once by default; TASKS_BACKEND=database queues
 # them in the database for `manage.py db_worker`.
