@@ -1,10 +1,9 @@
 """CSV exports, streamed: rows are read in chunks and written as they go, never all held.
 
-`Echo` is the pseudo-buffer of Django's "streaming large CSV files" recipe: the csv writer
-returns each line instead of keeping it.
+Every file goes through toplivres.csv, the one writer that defuses formulas and follows the
+reader's spreadsheet conventions.
 """
 
-import csv
 from collections.abc import Iterable, Iterator
 
 from django.db.models import QuerySet
@@ -14,27 +13,9 @@ from django.utils.translation import gettext as _
 
 from operations import analytics
 from operations.models import Item, Kind, Status
+from toplivres.csv import csv_response
 
 CHUNK_SIZE = 2000
-
-
-class Echo:
-    def write(self, value):
-        return value
-
-
-def csv_response(*, filename: str, header: list[str], rows: Iterable) -> StreamingHttpResponse:
-    writer = csv.writer(Echo())
-
-    def lines() -> Iterator[str]:
-        # The BOM lets spreadsheet software read the file as UTF-8.
-        yield "\ufeff" + writer.writerow(header)
-        for row in rows:
-            yield writer.writerow(row)
-
-    response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
 
 
 def operation_items_header() -> list[str]:

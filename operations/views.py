@@ -1,12 +1,10 @@
 """The partner portal: thin views over the selectors and services of `operations`."""
 
-import csv
-
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import Http404, HttpResponse
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -50,6 +48,7 @@ from operations.services import (
     report_submit,
     transition_refusal,
 )
+from toplivres.csv import csv_response
 
 PAGE_SIZE = 20
 DASHBOARD_NOTICES = 3
@@ -456,46 +455,35 @@ def stock(request):
 @require_GET
 def stock_csv(request):
     partner = request.partner
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
-    filename = f"stock-{timezone.localdate().isoformat()}.csv"
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    writer = csv.writer(response)
-    writer.writerow(
-        [
-            _("ISBN"),
-            _("Title"),
-            _("Authors"),
-            _("Series"),
-            _("Copies"),
-            _("Unit price (EUR)"),
-            _("Retail value (EUR)"),
-            _("Last delivery"),
-            _("Last sale"),
-        ]
-    )
+    header = [
+        _("ISBN"),
+        _("Title"),
+        _("Authors"),
+        _("Series"),
+        _("Copies"),
+        _("Unit price (EUR)"),
+        _("Retail value (EUR)"),
+        _("Last delivery"),
+        _("Last sale"),
+    ]
 
     def day(value):
         return timezone.localtime(value).date().isoformat() if value else ""
 
-    for row in stock_for_partner(partner=partner):
-        writer.writerow(
-            [
-                row["book__isbn"],
-                _csv_safe(row["book__title"]),
-                _csv_safe(row["book__authors"]),
-                _csv_safe(row["book__series__name"] or ""),
-                row["quantity"],
-                cents(row["book__price"]),
-                cents(row["value"]),
-                day(row["last_delivery_at"]),
-                day(row["last_sale_at"]),
-            ]
-        )
-    return response
-
-
-def _csv_safe(text: str) -> str:
-    # A cell starting with =, +, - or @ is run as a formula by spreadsheets.
-    if text and text[0] in "=+-@":
-        return "'" + text
-    return text
+    rows = (
+        [
+            row["book__isbn"],
+            row["book__title"],
+            row["book__authors"],
+            row["book__series__name"] or "",
+            row["quantity"],
+            cents(row["book__price"]),
+            cents(row["value"]),
+            day(row["last_delivery_at"]),
+            day(row["last_sale_at"]),
+        ]
+        for row in stock_for_partner(partner=partner)
+    )
+    return csv_response(
+        filename=f"stock-{timezone.localdate().isoformat()}.csv", header=header, rows=rows
+    )
