@@ -5,6 +5,7 @@ from functools import partial
 
 from django.contrib import admin
 from django.contrib.admin import helpers
+from django.contrib.admin.utils import unquote
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponseNotAllowed, HttpResponseRedirect
@@ -66,6 +67,21 @@ class UserAdmin(TamperProofActionsMixin, DjangoUserAdmin):
         if obj is not None and obj.is_partner:
             return False
         return super().has_delete_permission(request, obj)
+
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = super().get_fieldsets(request, obj)
+        if obj is not None and obj.is_partner:
+            # A partner chooses its own password (invitation, reset link); nobody types it.
+            first, *rest = fieldsets
+            fields = [name for name in first[1]["fields"] if name != "password"]
+            fieldsets = ((first[0], {**first[1], "fields": fields}), *rest)
+        return fieldsets
+
+    def user_change_password(self, request, id, form_url=""):
+        user = self.get_object(request, unquote(id))
+        if user is not None and user.is_partner:
+            raise PermissionDenied
+        return super().user_change_password(request, id, form_url)
 
 
 StatusFilter = empty_or_set_filter(

@@ -61,6 +61,7 @@ def test_deploy_check_passes_with_production_values():
         SECURE_HSTS_SECONDS="31536000",
         SECURE_HSTS_INCLUDE_SUBDOMAINS="true",
         SECURE_HSTS_PRELOAD="true",
+        EMAIL_URL="smtp+tls://user:pw@smtp.example.com:587",
     )
     result = subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
