@@ -4,7 +4,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import Http404
+from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -73,8 +73,10 @@ def _redirect(request, url):
 
 
 def _safe_next(request, default):
+    """A `next` path on this site, else `default`. Only a path starting with "/" is taken:
+    anything else ("abc", "0") would be read by redirect() as a view name to reverse."""
     target = request.POST.get("next") or request.GET.get("next") or ""
-    if url_has_allowed_host_and_scheme(
+    if target.startswith("/") and url_has_allowed_host_and_scheme(
         target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
     ):
         return target
@@ -242,12 +244,12 @@ def order_add(request):
                 _("%(title)s: %(copies)s in your order.")
                 % {"title": book.title, "copies": draft.lines[book.pk]},
             )
-            return redirect(_safe_next(request, reverse("operations:order_new")))
+            return HttpResponseRedirect(_safe_next(request, reverse("operations:order_new")))
     elif not request.htmx:
         for errors in add_form.errors.values():
             for error in errors:
                 messages.error(request, error)
-        return redirect(_safe_next(request, reverse("operations:order_new")))
+        return HttpResponseRedirect(_safe_next(request, reverse("operations:order_new")))
     elif from_catalogue:
         return render(
             request,

@@ -1,6 +1,9 @@
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
+from django.contrib.admin.options import IncorrectLookupParameters
+from django.contrib.admin.widgets import AutocompleteSelect
 from django.core.exceptions import ValidationError
+from django.db import connection
 from django.http import HttpResponseRedirect
 from django.utils.translation import gettext as _
 
@@ -25,21 +28,61 @@ def empty_or_set_filter(*, field: str, title, parameter: str, empty: tuple, fill
     return EmptyOrSetFilter
 
 
+def _pk_in_range(field, value) -> bool:
+    """`value` is a valid primary key of `field`'s column (a number past the column's range
+    fails inside the database driver, e.g. SQLite's OverflowError)."""
+    try:
+        pk = field.to_python(value)
+    except ValidationError:
+        return False
+    if isinstance(pk, int):
+        low, high = connection.ops.integer_field_range(field.get_internal_type())
+        return (-(2**63) if low is None else low) <= pk <= (2**63 - 1 if high is None else high)
+    return True
+
+
+class SafeAutocompleteSelect(AutocompleteSelect):
+    """Django's autocomplete widget looks up the posted value to show it again: "abc" or a
+    huge number fails in that query. Values that cannot be a key are dropped; the form
+    field says why it refused them."""
+
+    def optgroups(self, name, value, attr=None):
+        target = self.field.remote_field.model._meta.pk
+        value = [v for v in value if v in (None, "") or _pk_in_range(target, v)]
+        return super().optgroups(name, value, attr)
+
+
 class TamperProofActionsMixin:
-    """A changelist action posted with ids that are not ids (a tampered form) is refused
-    with a message instead of failing in the query."""
+    """Tampered input gets the admin's own answers instead of a server error: a changelist
+    action posted with ids that are not ids is refused with a message; a date filter past
+    year 9999 sends back to the list; an autocomplete field posted with garbage re-renders
+    with its error."""
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if "widget" not in kwargs and db_field.name in self.get_autocomplete_fields(request):
+            kwargs["widget"] = SafeAutocompleteSelect(
+                db_field, self.admin_site, using=kwargs.get("using")
+            )
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     def response_action(self, request, queryset):
         pk_field = self.model._meta.pk
-        try:
-            for value in request.POST.getlist(helpers.ACTION_CHECKBOX_NAME):
-                pk_field.to_python(value)
-        except ValidationError:
+        values = request.POST.getlist(helpers.ACTION_CHECKBOX_NAME)
+        if not all(_pk_in_range(pk_field, value) for value in values):
             self.message_user(
                 request, _("The selection was not understood: nothing was done."), messages.ERROR
             )
             return HttpResponseRedirect(request.get_full_path())
         return super().response_action(request, queryset)
+
+    def get_changelist_instance(self, request):
+        # A date drill-down past year 9999 (?created_at__year=9999, or a huge year) fails
+        # while the changelist computes its dates: the admin's own answer to a bad filter
+        # (back to the list with "?e=1") instead of a server error.
+        try:
+            return super().get_changelist_instance(request)
+        except (ValueError, OverflowError) as error:
+            raise IncorrectLookupParameters(error) from error
 
 
 class ServiceActionsMixin:
