@@ -247,6 +247,8 @@ LANGUAGE_COOKIE_SAMESITE = "Lax"
 LANGUAGE_COOKIE_HTTPONLY = True
 SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=14 * 24 * 3600)
 X_FRAME_OPTIONS = "DENY"
+# Our page for a stale form (a way back to it), in the reader's language.
+CSRF_FAILURE_VIEW = "toplivres.views.csrf_failure"
 SECURE_REFERRER_POLICY = "same-origin"
 
 CONTENT_SECURITY_POLICY = {

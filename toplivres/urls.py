@@ -31,3 +31,8 @@ urlpatterns = [
     path("", include("accounts.urls")),
     path("", include("operations.urls")),
 ]
+
+handler400 = "toplivres.views.bad_request"
+handler403 = "toplivres.views.permission_denied"
+handler404 = "toplivres.views.page_not_found"
+handler500 = "toplivres.views.server_error"
