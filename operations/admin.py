@@ -38,6 +38,7 @@ from operations.services import (
     order_deliver,
     order_reject,
     report_void,
+    transition_refusal,
 )
 from toplivres.admin_tools import (
     ServiceActionsMixin,
@@ -200,17 +201,10 @@ class OperationAdmin(ServiceActionsMixin, TamperProofActionsMixin, admin.ModelAd
             ),
         )
 
-    @admin.action(description=gettext_lazy("Mark the selected orders as delivered"))
+    @admin.action(description=gettext_lazy("Mark the selected orders as delivered…"))
     def deliver(self, request, queryset):
-        self.apply_to_each(
-            request,
-            queryset,
-            lambda op: order_deliver(order=op, by=request.user),
-            lambda n: (
-                ngettext("%(count)d order delivered.", "%(count)d orders delivered.", n)
-                % {"count": n}
-            ),
-        )
+        # A delivery is final (rule 5): a confirmation page first.
+        return self._reason_step(request, queryset, "deliver")
 
     @admin.action(description=gettext_lazy("Reject the selected orders…"))
     def reject(self, request, queryset):
@@ -249,10 +243,25 @@ class OperationAdmin(ServiceActionsMixin, TamperProofActionsMixin, admin.ModelAd
     # -- reject / void: a reason first ---------------------------------------------------------
 
     REASON_STEPS = {
+        "deliver": {
+            "title": gettext_lazy("Mark orders as delivered"),
+            "intro": gettext_lazy(
+                "A delivered order is final: its copies count in the partner's stock at once "
+                "and it can no longer be rejected. Mark these orders as delivered?"
+            ),
+            "button": gettext_lazy("Mark as delivered"),
+            "reason": False,
+            "to": Status.DELIVERED,
+            "done": lambda n: (
+                ngettext("%(count)d order delivered.", "%(count)d orders delivered.", n)
+                % {"count": n}
+            ),
+        },
         "reject": {
             "title": gettext_lazy("Reject orders"),
             "intro": gettext_lazy("The partner sees the reason. Rejected orders stay in history."),
             "button": gettext_lazy("Reject"),
+            "to": Status.REJECTED,
             "done": lambda n: (
                 ngettext("%(count)d order rejected.", "%(count)d orders rejected.", n)
                 % {"count": n}
@@ -265,6 +274,7 @@ class OperationAdmin(ServiceActionsMixin, TamperProofActionsMixin, admin.ModelAd
                 "stays in history."
             ),
             "button": gettext_lazy("Void"),
+            "to": Status.VOIDED,
             "done": lambda n: (
                 ngettext("%(count)d sales report voided.", "%(count)d sales reports voided.", n)
                 % {"count": n}
@@ -273,6 +283,8 @@ class OperationAdmin(ServiceActionsMixin, TamperProofActionsMixin, admin.ModelAd
     }
 
     def _reason_service(self, request, step):
+        if step == "deliver":
+            return lambda op, reason: order_deliver(order=op, by=request.user)
         if step == "reject":
             return lambda op, reason: order_reject(order=op, by=request.user, reason=reason)
         return lambda op, reason: report_void(report=op, by=request.user, reason=reason)
@@ -280,10 +292,11 @@ class OperationAdmin(ServiceActionsMixin, TamperProofActionsMixin, admin.ModelAd
     def _reason_step(self, request, queryset, step, *, single=None):
         """Ask for a reason (intermediate page), then apply the service to each operation."""
         config = self.REASON_STEPS[step]
-        form = ReasonForm(request.POST if "apply" in request.POST else None)
+        form_class = ReasonForm if config.get("reason", True) else forms.Form
+        form = form_class(request.POST if "apply" in request.POST else None)
         if form.is_bound and form.is_valid():
             service = self._reason_service(request, step)
-            reason = form.cleaned_data["reason"]
+            reason = form.cleaned_data.get("reason", "")
             self.apply_to_each(request, queryset, lambda op: service(op, reason), config["done"])
             return None
         context = {
@@ -352,15 +365,17 @@ class OperationAdmin(ServiceActionsMixin, TamperProofActionsMixin, admin.ModelAd
             raise PermissionDenied
         change_url = reverse("admin:operations_operation_change", args=[operation.pk])
         queryset = Operation.objects.filter(pk=operation.pk)
+        to = self.REASON_STEPS[step]["to"] if step in self.REASON_STEPS else Status.APPROVED
+        if not operation.can_become(to):
+            # Said at once, before asking for a reason that could not be used.
+            self.message_user(request, transition_refusal(operation, to), messages.ERROR)
+            return HttpResponseRedirect(change_url)
         if step in self.REASON_STEPS:
             response = self._reason_step(request, queryset, step, single=operation)
             return response or HttpResponseRedirect(change_url)
         if request.method != "POST":
             return HttpResponseNotAllowed(["POST"])
-        if step == "approve":
-            self.approve(request, queryset)
-        else:
-            self.deliver(request, queryset)
+        self.approve(request, queryset)
         return HttpResponseRedirect(change_url)
 
     def export_view(self, request):

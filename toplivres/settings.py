@@ -131,7 +131,7 @@ INSTALLED_APPS = [
     "crispy_bootstrap5",
     "django_filters",
     "django_tasks",
-    "django_tasks_db",
+    "toplivres.apps.TasksDatabaseConfig",  # django_tasks_db, named in French too
     "axes",
     "csp",
     "accounts",

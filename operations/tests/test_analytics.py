@@ -126,3 +126,12 @@ def test_stock_csv_exports_what_is_shown(admin_client, shelves, partner):
 def test_stock_view_page_links_to_its_csv(admin_client, shelves):
     response = admin_client.get(STOCK, {"q": "nana"})
     assert "q=nana&amp;format=csv" in response.text
+
+
+def test_the_order_desk_does_not_count_a_suspended_partner_as_owing_a_report(admin_user, partner):
+    from accounts.services import partner_suspend
+
+    delivered_order(partner, (BookFactory(), 2))
+    assert order_desk().awaiting_report == 1
+    partner_suspend(partner=partner, by=admin_user, reason="Closed for the summer")
+    assert order_desk().awaiting_report == 0
