@@ -6,6 +6,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Partner, User
+from toplivres.forms import OneValuePerFieldMixin
 
 
 class EmailAuthenticationForm(AuthenticationForm):
@@ -40,7 +41,7 @@ class EmailAuthenticationForm(AuthenticationForm):
         return super().get_invalid_login_error()
 
 
-class PartnerDetailsForm(forms.ModelForm):
+class PartnerDetailsForm(OneValuePerFieldMixin, forms.ModelForm):
     """The store details a partner keeps up to date itself (not its commission)."""
 
     class Meta:
@@ -59,7 +60,7 @@ class PartnerDetailsForm(forms.ModelForm):
         self.helper.form_tag = False
 
 
-class LanguageForm(forms.Form):
+class LanguageForm(OneValuePerFieldMixin, forms.Form):
     language = forms.ChoiceField(label=_("Language"), choices=settings.LANGUAGES)
 
     def __init__(self, *args, **kwargs):

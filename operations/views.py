@@ -1,11 +1,15 @@
 """The partner portal: thin views over the selectors and services of `operations`."""
 
+import hashlib
+import re
+
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import Http404, HttpResponseRedirect
+from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import patch_vary_headers
@@ -65,6 +69,31 @@ def render_page(request, template, context, *, partial=None, status=200):
     return response
 
 
+# A polled fragment carries the version it was rendered at (`?v=` in its hx-get); a poll
+# that finds nothing new answers 204, which htmx does not swap, so the buttons inside keep
+# the keyboard focus. The version is a hash of the fragment without its CSRF tokens (which
+# change at each rendering).
+POLL_MARK = "__poll_version__"
+_CSRF_INPUT = re.compile(r'<input type="hidden" name="csrfmiddlewaretoken" value="[^"]*">')
+
+
+def _poll_version(fragment: str) -> str:
+    return hashlib.sha256(_CSRF_INPUT.sub("", fragment).encode()).hexdigest()[:16]
+
+
+def render_polled(request, template, context, *, partial):
+    """render_page for a page with a polled fragment `partial`."""
+    fragment = render_to_string(f"{template}#{partial}", context, request)
+    version = _poll_version(fragment)
+    if request.htmx and request.GET.get("v") == version:
+        response = HttpResponse(status=204)
+    else:
+        html = fragment if request.htmx else render_to_string(template, context, request)
+        response = HttpResponse(html.replace(POLL_MARK, version))
+    patch_vary_headers(response, ("HX-Request",))
+    return response
+
+
 def _redirect(request, url):
     """Post/redirect/get; under htmx, tell the browser to go there."""
     if request.htmx:
@@ -103,9 +132,8 @@ def _dashboard_context(request):
 @partner_required
 @require_GET
 def dashboard(request):
-    partial = "live" if request.htmx else None
-    return render_page(
-        request, "operations/dashboard.html", _dashboard_context(request), partial=partial
+    return render_polled(
+        request, "operations/dashboard.html", _dashboard_context(request), partial="live"
     )
 
 
@@ -115,7 +143,9 @@ def notification_read(request, pk):
     notice = get_object_or_404(notifications_for(user=request.user), pk=pk)
     notification_mark_read(user=request.user, pk=notice.pk)
     if request.htmx:
-        return render(request, "operations/dashboard.html#live", _dashboard_context(request))
+        return render_polled(
+            request, "operations/dashboard.html", _dashboard_context(request), partial="live"
+        )
     return redirect("operations:dashboard")
 
 
@@ -124,7 +154,9 @@ def notification_read(request, pk):
 def notifications_read_all(request):
     notification_mark_read(user=request.user)
     if request.htmx:
-        return render(request, "operations/dashboard.html#live", _dashboard_context(request))
+        return render_polled(
+            request, "operations/dashboard.html", _dashboard_context(request), partial="live"
+        )
     return redirect("operations:dashboard")
 
 
@@ -254,8 +286,8 @@ def order_add(request):
         return render(
             request,
             "catalog/book_list.html#added",
+            # 200, not 422: htmx 2 does not swap an error status, so the message would not show.
             {"book": None, "add_form": add_form},
-            status=422,
         )
     books = _draft_books(draft)
     added_book = add_form.book_obj if add_form.is_valid() else None
@@ -319,8 +351,7 @@ def order_detail(request, pk):
     order = _get_order(request, pk)
     context = _operation_context(order)
     context["poll_seconds"] = settings.PORTAL_POLL_SECONDS
-    partial = "status" if request.htmx else None
-    return render_page(request, "operations/order_detail.html", context, partial=partial)
+    return render_polled(request, "operations/order_detail.html", context, partial="status")
 
 
 @partner_required
