@@ -93,10 +93,11 @@ def parse_price(value: str) -> Decimal:
         raise ValidationError(_("“%(value)s” is not a price.") % {"value": value}) from error
     if not price.is_finite() or price <= 0:
         raise ValidationError(_("The price must be above zero."))
-    if price != price.quantize(Decimal("0.01")):
-        raise ValidationError(_("The price has more than two decimals."))
+    # Before quantize(), which fails on a number with more digits than the context holds.
     if price > MAX_PRICE:
         raise ValidationError(_("The price is too high."))
+    if price != price.quantize(Decimal("0.01")):
+        raise ValidationError(_("The price has more than two decimals."))
     return price.quantize(Decimal("0.01"))
 
 

@@ -76,13 +76,15 @@ class ItemInline(admin.TabularInline):
     def has_delete_permission(self, request, obj=None):
         return False
 
+    # A line posted to the change form (tampered: the inline is read-only) is never saved,
+    # but is shown again: it has no book nor quantity.
     @admin.display(description=gettext_lazy("ISBN"))
     def isbn(self, item):
-        return item.book.isbn
+        return item.book.isbn if item.pk else "—"
 
     @admin.display(description=gettext_lazy("amount (EUR)"))
     def amount(self, item):
-        return item.amount
+        return item.amount if item.pk else "—"
 
 
 @admin.register(Operation)

@@ -1,3 +1,4 @@
+from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.contrib.admin.options import IncorrectLookupParameters
@@ -52,6 +53,36 @@ class SafeAutocompleteSelect(AutocompleteSelect):
         return super().optgroups(name, value, attr)
 
 
+class SafeKeysFieldMixin:
+    """A model choice field that refuses a key its column cannot hold ("abc", NUL, a number
+    past 64 bits) as an invalid choice, before the query that would fail on it (SQLite's
+    OverflowError on ``pk__in``)."""
+
+    def clean(self, value):
+        values = value if isinstance(value, list | tuple) else [value]
+        meta = self.queryset.model._meta
+        target = meta.get_field(self.to_field_name) if self.to_field_name else meta.pk
+        for item in values:
+            if item in self.empty_values:
+                continue
+            if not _pk_in_range(target, item):
+                raise ValidationError(
+                    self.error_messages["invalid_choice"],
+                    code="invalid_choice",
+                    params={"value": str(item)[:50]},
+                )
+        return super().clean(value)
+
+
+def _with_safe_keys(formfield):
+    if isinstance(formfield, forms.ModelChoiceField) and not isinstance(
+        formfield, SafeKeysFieldMixin
+    ):
+        cls = type(formfield)
+        formfield.__class__ = type(f"Safe{cls.__name__}", (SafeKeysFieldMixin, cls), {})
+    return formfield
+
+
 class TamperProofActionsMixin:
     """Tampered input gets the admin's own answers instead of a server error: a changelist
     action posted with ids that are not ids is refused with a message; a date filter past
@@ -63,7 +94,10 @@ class TamperProofActionsMixin:
             kwargs["widget"] = SafeAutocompleteSelect(
                 db_field, self.admin_site, using=kwargs.get("using")
             )
-        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+        return _with_safe_keys(super().formfield_for_foreignkey(db_field, request, **kwargs))
+
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        return _with_safe_keys(super().formfield_for_manytomany(db_field, request, **kwargs))
 
     def response_action(self, request, queryset):
         pk_field = self.model._meta.pk
@@ -108,3 +142,17 @@ class ServiceActionsMixin:
         if done:
             self.message_user(request, done_message(done))
         return done
+
+
+def harden_admin_site(site) -> None:
+    """Give every ModelAdmin of `site`, third-party ones included (auth groups, axes, the
+    task queue), the tamper-proof behaviour above."""
+    for model, model_admin in list(site._registry.items()):
+        if isinstance(model_admin, TamperProofActionsMixin):
+            continue
+        cls = type(model_admin)
+        hardened = type(
+            cls.__name__, (TamperProofActionsMixin, cls), {"__module__": cls.__module__}
+        )
+        site.unregister(model)
+        site.register(model, hardened)

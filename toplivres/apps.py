@@ -9,9 +9,15 @@ class ToplivresConfig(AppConfig):
 
     name = "toplivres"
     verbose_name = "toplivres"
+    default = True  # this module holds two configurations
 
     def ready(self):
+        from django.contrib import admin
+
         from toplivres import checks  # noqa: F401  (registers the checks)
+        from toplivres.admin_tools import harden_admin_site
+
+        harden_admin_site(admin.site)
 
 
 class TasksDatabaseConfig(TasksAppConfig):

@@ -47,3 +47,9 @@ def test_the_deploy_check_warns_about_console_email(settings):
     assert [w.id for w in check_email_backend(None)] == ["toplivres.W001"]
     settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
     assert check_email_backend(None) == []
+
+
+def test_the_deploy_check_is_registered():
+    from django.core.checks import registry
+
+    assert check_email_backend in registry.registry.get_checks(include_deployment_checks=True)
