@@ -384,11 +384,15 @@ class OperationAdmin(ServiceActionsMixin, TamperProofActionsMixin, admin.ModelAd
         """The changelist's rows, as filtered on screen, one CSV row per item."""
         if not self.has_view_permission(request):
             raise PermissionDenied
+        fmt = "xlsx" if request.GET.get("format") == "xlsx" else "csv"
+        # "format" is the export's own parameter, not a filter of the changelist.
+        request.GET = request.GET.copy()
+        request.GET.pop("format", None)
         try:
             changelist = self.get_changelist_instance(request)
         except IncorrectLookupParameters:
             return redirect("admin:operations_operation_changelist")
-        return exports.operation_items_csv(changelist.queryset)
+        return exports.operation_items_csv(changelist.queryset, fmt=fmt)
 
     def stock_view(self, request):
         if not self.has_view_permission(request):
@@ -400,8 +404,8 @@ class OperationAdmin(ServiceActionsMixin, TamperProofActionsMixin, admin.ModelAd
             rows = analytics.stock_per_partner(filters)
         else:
             rows = analytics.stock_per_book(filters)
-        if request.GET.get("format") == "csv":
-            return stock_csv_response(rows, by_partner=by_partner)
+        if request.GET.get("format") in ("csv", "xlsx"):
+            return stock_csv_response(rows, by_partner=by_partner, fmt=request.GET["format"])
         query = request.GET.copy()
         query.pop("format", None)
         context = {
@@ -418,6 +422,7 @@ class OperationAdmin(ServiceActionsMixin, TamperProofActionsMixin, admin.ModelAd
             "book_drill_query": _query_without(query, "by", "book"),
             "partner_drill_query": _query_without(query, "by", "book", "partner"),
             "csv_query": _query_with(query, format="csv"),
+            "xlsx_query": _query_with(query, format="xlsx"),
         }
         return TemplateResponse(request, "admin/operations/stock.html", context)
 
@@ -428,8 +433,9 @@ class OperationAdmin(ServiceActionsMixin, TamperProofActionsMixin, admin.ModelAd
         form = SalesFilterForm(request.GET or None)
         filters = form.filters()
         table = request.GET.get("table")
-        if request.GET.get("format") == "csv" and table in exports.SALES_TABLES:
-            return exports.sales_analytics_csv(table=table, filters=filters)
+        fmt = request.GET.get("format")
+        if fmt in ("csv", "xlsx") and table in exports.SALES_TABLES:
+            return exports.sales_analytics_csv(table=table, filters=filters, fmt=fmt)
         months = analytics.sales_by_month(filters)
         partners = analytics.sales_by_partner(filters)
         query = request.GET.copy()
@@ -452,6 +458,9 @@ class OperationAdmin(ServiceActionsMixin, TamperProofActionsMixin, admin.ModelAd
             "partner_query": _query_without(query, "partner"),
             "csv_queries": {
                 name: _query_with(query, table=name, format="csv") for name in exports.SALES_TABLES
+            },
+            "xlsx_queries": {
+                name: _query_with(query, table=name, format="xlsx") for name in exports.SALES_TABLES
             },
         }
         return TemplateResponse(request, "admin/operations/analytics.html", context)
@@ -595,13 +604,14 @@ class SalesFilterForm(forms.Form):
         )
 
 
-def stock_csv_response(rows, *, by_partner: bool):
+def stock_csv_response(rows, *, by_partner: bool, fmt: str = "csv"):
     if by_partner:
         header = [_("Partner"), _("City"), _("Titles"), _("Copies"), _("Retail value")]
     else:
         header = [_("Book"), _("ISBN"), _("Partners"), _("Copies"), _("Retail value")]
     lines = ([row.label, row.detail, row.spread, row.copies, row.value] for row in rows)
-    return exports.stock_csv(header=header, rows=lines, name="partners" if by_partner else "books")
+    name = "partners" if by_partner else "books"
+    return exports.stock_csv(header=header, rows=lines, name=name, fmt=fmt)
 
 
 # -- notifications: each admin reads his own -------------------------------------------------

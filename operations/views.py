@@ -52,7 +52,7 @@ from operations.services import (
     report_submit,
     transition_refusal,
 )
-from toplivres.csv import csv_response
+from toplivres.csv import table_response
 
 PAGE_SIZE = 20
 DASHBOARD_NOTICES = 3
@@ -486,7 +486,7 @@ def stock(request):
 
 @partner_required
 @require_GET
-def stock_csv(request):
+def stock_csv(request, fmt="csv"):
     partner = request.partner
     header = [
         _("ISBN"),
@@ -517,6 +517,5 @@ def stock_csv(request):
         ]
         for row in stock_for_partner(partner=partner)
     )
-    return csv_response(
-        filename=f"stock-{timezone.localdate().isoformat()}.csv", header=header, rows=rows
-    )
+    stem = f"stock-{timezone.localdate().isoformat()}"
+    return table_response(fmt=fmt, stem=stem, header=header, rows=rows)

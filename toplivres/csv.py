@@ -75,3 +75,15 @@ def csv_response(*, filename: str, header: Iterable, rows: Iterable) -> Streamin
     )
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response
+
+
+FORMATS = ("csv", "xlsx")
+
+
+def table_response(*, fmt: str, stem: str, header: Iterable, rows: Iterable):
+    """`stem`.csv (this module) or `stem`.xlsx (toplivres.xlsx), from the same rows."""
+    if fmt == "xlsx":
+        from toplivres.xlsx import xlsx_response
+
+        return xlsx_response(filename=f"{stem}.xlsx", header=header, rows=rows)
+    return csv_response(filename=f"{stem}.csv", header=header, rows=rows)
