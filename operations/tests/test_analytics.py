@@ -25,7 +25,7 @@ STOCK = reverse("admin:operations_stock")
 def shelves(partner, other_partner):
     """alice holds 3 Nana + 1 Germinal; bob holds 2 Nana (sold out of Germinal)."""
     series = SeriesFactory(name="Rougon-Macquart")
-    nana = BookFactory(title="Nana", series=series, price=Decimal("10.00"))
+    nana = BookFactory(title="Nana", authors="Émile Zola", series=series, price=Decimal("10.00"))
     germinal = BookFactory(title="Germinal", price=Decimal("8.50"), isbn="9782070368228")
     delivered_order(partner, (nana, 5), (germinal, 1))
     submit_report(partner, (nana, 2))
