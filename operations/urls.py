@@ -19,4 +19,5 @@ urlpatterns = [
     path("history/", views.history, name="history"),
     path("stock/", views.stock, name="stock"),
     path("stock/stock.csv", views.stock_csv, name="stock_csv"),
+    path("stock/stock.xlsx", views.stock_csv, {"fmt": "xlsx"}, name="stock_xlsx"),
 ]
