@@ -94,10 +94,13 @@ check: install
 	fi
 	$(PROD_CHECK_ENV) $(BIN)/python manage.py collectstatic --noinput --clear -v0
 
-# Timings of the stock reads and the services on a distributor-sized data set (rolled back).
+# Every page timed on a small and a large ledger, built once under var/bench/ (SQLite) or
+# beside the DATABASE_URL database (PostgreSQL); then the services and selectors on a
+# rolled-back distributor-sized ledger.
 bench: install
 	DEBUG=true $(BIN)/python manage.py migrate --noinput -v0
-	DEBUG=true $(BIN)/python manage.py benchmark $(BENCH_ARGS)
+	DEBUG=true $(BIN)/python manage.py bench_pages $(BENCH_ARGS)
+	DEBUG=true $(BIN)/python manage.py benchmark
 
 # Removes what the tools made; keeps the developer's database (var/toplivres.sqlite3).
 clean:
