@@ -29,6 +29,7 @@ from accounts.models import Partner
 from catalog.isbn import normalize_isbn
 from catalog.models import Book, Series
 from operations import analytics, exports
+from operations.admin_returns import ReturnsAdminMixin
 from operations.models import Item, Notification, Operation, Status
 from operations.notifications import enqueue_emails
 from operations.services import (
@@ -60,7 +61,7 @@ class ReasonForm(forms.Form):
 
 class ItemInline(admin.TabularInline):
     model = Item
-    fields = ["book", "isbn", "quantity", "unit_price", "amount"]
+    fields = ["book", "isbn", "quantity", "requested", "damaged", "unit_price", "amount"]
     readonly_fields = fields
     extra = 0
     can_delete = False
@@ -88,7 +89,9 @@ class ItemInline(admin.TabularInline):
 
 
 @admin.register(Operation)
-class OperationAdmin(ServiceActionsMixin, TamperProofActionsMixin, admin.ModelAdmin):
+class OperationAdmin(
+    ReturnsAdminMixin, ServiceActionsMixin, TamperProofActionsMixin, admin.ModelAdmin
+):
     list_display = ["reference", "kind", "status", "partner", "created_at", "counts_in_stock"]
     list_display_links = ["reference"]
     list_filter = ["kind", "status", "partner", "created_at"]
@@ -101,7 +104,7 @@ class OperationAdmin(ServiceActionsMixin, TamperProofActionsMixin, admin.ModelAd
     ]
     date_hierarchy = "created_at"
     inlines = [ItemInline, AuditEntryInline]
-    actions = ["approve", "deliver", "reject", "void", "resend_emails"]
+    actions = ["approve", "deliver", "reject", "void", "refuse_returns", "resend_emails"]
     fieldsets = [
         (None, {"fields": ["reference", "kind", "status", "partner", "counts_in_stock"]}),
         (gettext_lazy("Notes"), {"fields": ["partner_note", "admin_note"]}),
@@ -272,9 +275,12 @@ class OperationAdmin(ServiceActionsMixin, TamperProofActionsMixin, admin.ModelAd
                 % {"count": n}
             ),
         },
+        **ReturnsAdminMixin.RETURN_REASON_STEPS,
     }
 
     def _reason_service(self, request, step):
+        if step in self.RETURN_REASON_STEPS:
+            return self._return_reason_service(request, step)
         if step == "reject":
             return lambda op, reason: order_reject(order=op, by=request.user, reason=reason)
         return lambda op, reason: report_void(report=op, by=request.user, reason=reason)

@@ -29,6 +29,7 @@ from django.utils import timezone
 
 from accounts.models import Partner
 from catalog.isbn import normalize_isbn
+from operations.lifecycle import OPEN_ORDER_STATUSES, OPEN_RETURN_STATUSES
 from operations.models import Item, Kind, Operation, Status, StockBalance
 from operations.selectors import cents
 
@@ -155,16 +156,27 @@ class OrderDesk:
     pending: int
     approved: int
     awaiting_report: int
+    returns_requested: int = 0
+    returns_to_receive: int = 0
+    recalls_waiting: int = 0
 
 
 def order_desk() -> OrderDesk:
-    """How many orders wait for approval, for delivery, and partners owing a report."""
-    counts = Operation.objects.open_orders().values("status").annotate(n=Count("pk")).order_by()
-    by_status = {row["status"]: row["n"] for row in counts}
+    """How many orders wait for approval, for delivery, partners owing a report, and
+    returns to accept, to receive or waiting for the partner to ship."""
+    open_ops = Operation.objects.filter(
+        Q(kind=Kind.ORDER, status__in=OPEN_ORDER_STATUSES)
+        | Q(kind=Kind.RETURN, status__in=OPEN_RETURN_STATUSES)
+    )
+    counts = open_ops.values("kind", "status").annotate(n=Count("pk")).order_by()
+    by_status = {(row["kind"], row["status"]): row["n"] for row in counts}
     return OrderDesk(
-        pending=by_status.get(Status.PENDING, 0),
-        approved=by_status.get(Status.APPROVED, 0),
+        pending=by_status.get((Kind.ORDER, Status.PENDING), 0),
+        approved=by_status.get((Kind.ORDER, Status.APPROVED), 0),
         awaiting_report=partners_awaiting_report().count(),
+        returns_requested=by_status.get((Kind.RETURN, Status.REQUESTED), 0),
+        returns_to_receive=by_status.get((Kind.RETURN, Status.SHIPPED), 0),
+        recalls_waiting=by_status.get((Kind.RETURN, Status.RECALLED), 0),
     )
 
 
