@@ -269,3 +269,7 @@ LOGGING = {
 
 # Partner portal: how often (seconds) the dashboard asks for news of the open order.
 PORTAL_POLL_SECONDS = env.int("PORTAL_POLL_SECONDS", default=30)
+# The return page suggests first the titles with no sale for this many months.
+RETURN_SUGGEST_MONTHS = env.int("RETURN_SUGGEST_MONTHS", default=6)
+if not 1 <= RETURN_SUGGEST_MONTHS <= 120:
+    raise ImproperlyConfigured("RETURN_SUGGEST_MONTHS must be a number of months from 1 to 120.")
