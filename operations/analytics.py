@@ -261,13 +261,17 @@ class SalesRow:
     revenue: Decimal = Decimal("0.00")
     amount_due: Decimal = Decimal("0.00")
     partners: int = 0
+    copies_returned: int = 0  # received back from returns in the period
+    copies_damaged: int = 0  # of them, damaged
 
     @property
     def sell_through(self) -> Decimal | None:
-        """Copies sold / copies delivered in the period, as a fraction; None without delivery."""
-        if not self.copies_delivered:
+        """Copies sold / (copies delivered - copies returned) in the period, as a fraction;
+        None when nothing delivered stayed with the partner."""
+        kept = self.copies_delivered - self.copies_returned
+        if kept <= 0:
             return None
-        return Decimal(self.copies_sold) / Decimal(self.copies_delivered)
+        return Decimal(self.copies_sold) / Decimal(kept)
 
     @property
     def sell_through_percent(self) -> Decimal | None:
@@ -322,8 +326,13 @@ def sales_by_partner(filters: SalesFilters) -> list[SalesRow]:
         operation__created_at__gte=filters.start_at,
         operation__created_at__lt=filters.end_at,
     )
+    returned_in_period = Q(
+        operation__kind=Kind.RETURN,
+        operation__received_at__gte=filters.start_at,
+        operation__received_at__lt=filters.end_at,
+    )
     items = Item.objects.filter(operation__counts_in_stock=True).filter(
-        delivered_in_period | sold_in_period
+        delivered_in_period | sold_in_period | returned_in_period
     )
     if filters.partner_id:
         items = items.filter(operation__partner_id=filters.partner_id)
@@ -338,6 +347,8 @@ def sales_by_partner(filters: SalesFilters) -> list[SalesRow]:
             delivered=Sum("quantity", filter=delivered_in_period),
             sold=Sum(_SOLD, filter=sold_in_period),
             revenue=Sum(_REVENUE, filter=sold_in_period),
+            returned=Sum(-F("quantity"), filter=returned_in_period),
+            damaged=Sum("damaged", filter=returned_in_period),
         )
         .order_by()
     )
@@ -354,6 +365,8 @@ def sales_by_partner(filters: SalesFilters) -> list[SalesRow]:
             )
         row.copies_delivered += group["delivered"] or 0
         row.copies_sold += group["sold"] or 0
+        row.copies_returned += group["returned"] or 0
+        row.copies_damaged += group["damaged"] or 0
         if group["revenue"] is not None:
             revenue = cents(group["revenue"])
             row.revenue += revenue
@@ -394,6 +407,8 @@ def sales_totals(rows: list[SalesRow]) -> SalesRow:
     for row in rows:
         total.copies_delivered += row.copies_delivered
         total.copies_sold += row.copies_sold
+        total.copies_returned += row.copies_returned
+        total.copies_damaged += row.copies_damaged
         total.revenue += row.revenue
         total.amount_due += row.amount_due
     return total

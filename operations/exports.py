@@ -129,6 +129,8 @@ def sales_analytics_csv(*, table: str, filters) -> StreamingHttpResponse:
             _("Sell-through (%)"),
             _("Revenue at retail"),
             _("Amount due"),
+            _("Copies returned"),
+            _("Copies damaged"),
         ]
         rows = (
             [
@@ -139,6 +141,8 @@ def sales_analytics_csv(*, table: str, filters) -> StreamingHttpResponse:
                 "" if row.sell_through_percent is None else row.sell_through_percent,
                 row.revenue,
                 row.amount_due,
+                row.copies_returned,
+                row.copies_damaged,
             ]
             for row in analytics.sales_by_partner(filters)
         )

@@ -171,13 +171,17 @@ class PartnerFigures:
     stock_copies: int
     stock_titles: int
     stock_value: Decimal  # at today's retail price
+    copies_returned: int = 0  # received back by the publisher
+    copies_damaged: int = 0  # of them, damaged
 
     @property
     def sell_through(self) -> Decimal | None:
-        """Copies sold / copies delivered, as a fraction; None before any delivery."""
-        if not self.copies_delivered:
+        """Copies sold / (copies delivered - copies returned), as a fraction; None while
+        nothing delivered stayed with the partner."""
+        kept = self.copies_delivered - self.copies_returned
+        if kept <= 0:
             return None
-        return Decimal(self.copies_sold) / Decimal(self.copies_delivered)
+        return Decimal(self.copies_sold) / Decimal(kept)
 
 
 def partner_figures(*, partner: Partner) -> PartnerFigures:
@@ -205,6 +209,9 @@ def partner_figures(*, partner: Partner) -> PartnerFigures:
         due += rate_revenue * (Decimal(1) - (rate or Decimal(0)) / Decimal(100))
     due = cents(due)
     totals = stock_totals(partner=partner)
+    returned = items.filter(operation__kind=Kind.RETURN).aggregate(
+        copies=Coalesce(Sum(-F("quantity")), 0), damaged=Coalesce(Sum("damaged"), 0)
+    )
     return PartnerFigures(
         copies_delivered=sums["delivered"],
         copies_sold=sums["sold"],
@@ -213,6 +220,8 @@ def partner_figures(*, partner: Partner) -> PartnerFigures:
         stock_copies=totals.copies,
         stock_titles=totals.titles,
         stock_value=cents(totals.value),
+        copies_returned=returned["copies"],
+        copies_damaged=returned["damaged"],
     )
 
 

@@ -294,3 +294,26 @@ def test_deleting_a_return_line_is_refused_once_received(stocked, book, admin_us
     return_receive(ret=ret, by=admin_user, receipts=[Receipt(book.pk, 1)])
     with pytest.raises(Exception, match="never deleted"):
         Item.objects.filter(operation=ret).delete()
+
+
+def test_figures_count_returned_and_damaged_copies_and_sell_through_leaves_them_out(
+    stocked, book, admin_user
+):
+    from operations.analytics import SalesFilters, default_sales_period, sales_by_partner
+    from operations.selectors import partner_figures
+
+    submit_report(stocked, (book, 1))
+    ret = request_return(stocked, (book, 3))
+    return_ship(ret=ret, by=stocked.user)
+    return_receive(ret=ret, by=admin_user, receipts=[Receipt(book.pk, received=3, damaged=1)])
+    figures = partner_figures(partner=stocked)
+    assert (figures.copies_delivered, figures.copies_sold, figures.copies_returned) == (5, 1, 3)
+    assert figures.copies_damaged == 1
+    assert figures.sell_through == Decimal(1) / Decimal(2)  # 1 sold of 5 - 3 kept
+    date_from, date_to = default_sales_period()
+    (row,) = sales_by_partner(SalesFilters(date_from=date_from, date_to=date_to))
+    assert (row.copies_returned, row.copies_damaged, row.sell_through_percent) == (
+        3,
+        1,
+        Decimal("50.0"),
+    )
