@@ -180,3 +180,27 @@ def test_the_return_pages_are_for_admins_only(client, partner_client, stocked, b
     ]:
         response = partner_client.get(url)
         assert response.status_code == 302 and "/login/" in response.url
+
+
+def test_the_receipt_and_recall_pages_run_the_same_queries_with_10_or_500_lines(
+    admin_client, partner, admin_user
+):
+    from django.db.models import F
+
+    from operations.tests.portal_data import grow_history, query_count
+
+    def counts():
+        rows = StockBalance.objects.filter(partner=partner, quantity__gt=F("reserved"))
+        ret = request_return(partner, *[(row.book, 1) for row in rows.select_related("book")])
+        return_ship(ret=ret, by=partner.user)
+        return (
+            query_count(admin_client, reverse("admin:operations_operation_receive", args=[ret.pk])),
+            query_count(admin_client, reverse("admin:operations_recall", args=[partner.pk])),
+            query_count(admin_client, change_url(ret)),
+        )
+
+    grow_history(partner, 10, admin=admin_user)
+    small = counts()
+    grow_history(partner, 500, admin=admin_user)
+    big = counts()
+    assert small == big
