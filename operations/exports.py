@@ -49,6 +49,8 @@ def operation_items_header() -> list[str]:
         _("Quantity"),
         _("Unit price"),
         _("Amount"),
+        _("Copies to return"),
+        _("Copies damaged"),
     ]
 
 
@@ -69,11 +71,23 @@ def operation_items_rows(operations: QuerySet) -> Iterator[list]:
             "book__isbn",
             "quantity",
             "unit_price",
+            "requested",
+            "damaged",
         )
     )
-    for created_at, ref, store, kind, status, title, isbn, quantity, unit_price in items.iterator(
-        chunk_size=CHUNK_SIZE
-    ):
+    for (
+        created_at,
+        ref,
+        store,
+        kind,
+        status,
+        title,
+        isbn,
+        quantity,
+        unit_price,
+        requested,
+        damaged,
+    ) in items.iterator(chunk_size=CHUNK_SIZE):
         yield [
             timezone.localtime(created_at).strftime("%Y-%m-%d %H:%M"),
             ref,
@@ -85,6 +99,8 @@ def operation_items_rows(operations: QuerySet) -> Iterator[list]:
             quantity,
             unit_price,
             abs(quantity) * unit_price,
+            "" if requested is None else requested,
+            "" if damaged is None else damaged,
         ]
 
 

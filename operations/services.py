@@ -419,6 +419,13 @@ def operation_delete_refusal(operation: Operation) -> str | None:
             "%(ref)s cannot be deleted: it counts in the stock (copies delivered or sold). "
             "Reject or void it instead; its history is kept."
         ) % {"ref": operation.reference}
+    if operation.is_open_return:
+        # Its copies are reserved in the partner's balance: deleting the rows would leave
+        # them reserved for nothing.
+        return _(
+            "%(ref)s cannot be deleted: it is an open return and its copies are set aside. "
+            "Cancel or refuse it instead."
+        ) % {"ref": operation.reference}
     return None
 
 

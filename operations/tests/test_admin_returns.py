@@ -204,3 +204,23 @@ def test_the_receipt_and_recall_pages_run_the_same_queries_with_10_or_500_lines(
     grow_history(partner, 500, admin=admin_user)
     big = counts()
     assert small == big
+
+
+def test_the_operations_csv_gives_a_received_returns_copies_listed_and_damaged(
+    admin_client, stocked, book, admin_user
+):
+    import csv
+    import io
+
+    from operations.returns import Receipt, return_receive
+
+    ret = request_return(stocked, (book, 4))
+    return_ship(ret=ret, by=stocked.user)
+    return_receive(ret=ret, by=admin_user, receipts=[Receipt(book.pk, 3, 1)])
+    export = admin_client.get(
+        reverse("admin:operations_operation_export"), {"kind__exact": "return"}
+    )
+    body = b"".join(export.streaming_content).decode().lstrip("\ufeff")
+    rows = list(csv.reader(io.StringIO(body)))
+    assert rows[1][1] == ret.reference
+    assert rows[1][7:] == ["-3", "12.50", "37.50", "4", "1"]

@@ -283,9 +283,9 @@ def test_admins_hear_of_requests_and_shipments_partners_of_recalls_refusals_rece
     )
     assert {"return_requested", "return_shipped"} <= to_admin
     assert {"return_received", "return_refused", "return_recalled"} <= to_partner
-    subjects = [m.subject for m in mail.outbox]
-    assert any("shipped" in s for s in subjects)
-    assert any("recalled" in s for s in subjects)
+    # One e-mail per notice, sent after commit, in each reader's language.
+    assert len(mail.outbox) == Notification.objects.filter(event__startswith="return_").count()
+    assert all("RET-" in m.subject for m in mail.outbox)
 
 
 def test_deleting_a_return_line_is_refused_once_received(stocked, book, admin_user):
@@ -317,3 +317,15 @@ def test_figures_count_returned_and_damaged_copies_and_sell_through_leaves_them_
         1,
         Decimal("50.0"),
     )
+
+
+def test_an_open_return_cannot_be_deleted_a_cancelled_one_can(stocked, book, admin_user):
+    from operations.services import operation_delete
+
+    ret = request_return(stocked, (book, 2))
+    with pytest.raises(ValidationError, match="open return"):
+        operation_delete(operation=ret, by=admin_user)
+    return_cancel(ret=ret, by=stocked.user)
+    operation_delete(operation=Operation.objects.get(pk=ret.pk), by=admin_user)
+    assert not Operation.objects.returns().exists()
+    assert check_ledger() == []
