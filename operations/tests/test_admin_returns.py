@@ -224,3 +224,18 @@ def test_the_operations_csv_gives_a_received_returns_copies_listed_and_damaged(
     rows = list(csv.reader(io.StringIO(body)))
     assert rows[1][1] == ret.reference
     assert rows[1][7:] == ["-3", "12.50", "37.50", "4", "1"]
+
+
+def test_the_partner_page_shows_open_returns_reserved_copies_and_shortfalls(
+    admin_client, stocked, book, admin_user
+):
+    from operations.returns import Receipt, return_receive
+
+    received = request_return(stocked, (book, 2))
+    return_ship(ret=received, by=stocked.user)
+    return_receive(ret=received, by=admin_user, receipts=[Receipt(book.pk, 1)])
+    open_return = request_return(stocked, (book, 3))
+    page = admin_client.get(reverse("admin:accounts_partner_change", args=[stocked.pk]))
+    assert open_return.reference in page.text
+    assert "3 set aside for a return" in page.text
+    assert f"1 copy missing from return {received.reference}" in page.text
