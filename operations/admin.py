@@ -31,6 +31,7 @@ from accounts.models import Partner
 from catalog.isbn import normalize_isbn
 from catalog.models import Book, Series
 from operations import analytics, exports
+from operations.admin_returns import ReturnsAdminMixin
 from operations.models import Item, Notification, Operation, Status
 from operations.notifications import enqueue_emails
 from operations.services import (
@@ -63,7 +64,7 @@ class ReasonForm(forms.Form):
 
 class ItemInline(admin.TabularInline):
     model = Item
-    fields = ["book", "isbn", "quantity", "unit_price", "amount"]
+    fields = ["book", "isbn", "quantity", "requested", "damaged", "unit_price", "amount"]
     readonly_fields = fields
     extra = 0
     can_delete = False
@@ -97,7 +98,9 @@ BOOK_SEARCH_LIMIT = 200  # books matched by a search term, looked up in the item
 
 
 @admin.register(Operation)
-class OperationAdmin(ServiceActionsMixin, TamperProofActionsMixin, admin.ModelAdmin):
+class OperationAdmin(
+    ReturnsAdminMixin, ServiceActionsMixin, TamperProofActionsMixin, admin.ModelAdmin
+):
     list_display = ["reference", "kind", "status", "partner", "created_at", "counts_in_stock"]
     list_display_links = ["reference"]
     list_filter = ["kind", "status", "partner", "created_at"]
@@ -111,7 +114,7 @@ class OperationAdmin(ServiceActionsMixin, TamperProofActionsMixin, admin.ModelAd
     # A large ledger: no full count of the table beside the filtered one.
     show_full_result_count = False
     inlines = [ItemInline, AuditEntryInline]
-    actions = ["approve", "deliver", "reject", "void", "resend_emails"]
+    actions = ["approve", "deliver", "reject", "void", "refuse_returns", "resend_emails"]
     fieldsets = [
         (None, {"fields": ["reference", "kind", "status", "partner", "counts_in_stock"]}),
         (gettext_lazy("Notes"), {"fields": ["partner_note", "admin_note"]}),
@@ -296,11 +299,14 @@ class OperationAdmin(ServiceActionsMixin, TamperProofActionsMixin, admin.ModelAd
                 % {"count": n}
             ),
         },
+        **ReturnsAdminMixin.RETURN_REASON_STEPS,
     }
 
     def _reason_service(self, request, step):
         if step == "deliver":
             return lambda op, reason: order_deliver(order=op, by=request.user)
+        if step in self.RETURN_REASON_STEPS:
+            return self._return_reason_service(request, step)
         if step == "reject":
             return lambda op, reason: order_reject(order=op, by=request.user, reason=reason)
         return lambda op, reason: report_void(report=op, by=request.user, reason=reason)

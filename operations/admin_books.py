@@ -45,11 +45,13 @@ class LedgerBookAdmin(BookAdmin):
         )
         return format_html(
             '<table id="book-stock"><thead><tr><th>{}</th><th>{}</th><th>{}</th></tr></thead>'
-            "<tbody>{}</tbody></table>",
+            '<tbody>{}</tbody></table><p><a href="{}" id="bulk-recall">{}</a></p>',
             _("Partner"),
             _("Copies"),
             _("Retail value"),
             body,
+            reverse("admin:operations_bulk_recall", args=[book.pk]),
+            _("Recall from every partner…"),
         )
 
 

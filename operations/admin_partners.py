@@ -12,7 +12,13 @@ from django.utils.translation import gettext_lazy
 from accounts.admin import PartnerAdmin
 from accounts.models import Partner
 from operations.analytics import partners_awaiting_report
-from operations.selectors import open_order_for_partner, partner_figures, stock_for_partner
+from operations.selectors import (
+    open_order_for_partner,
+    open_returns_for_partner,
+    partner_figures,
+    return_shortfalls_for_partner,
+    stock_for_partner,
+)
 
 
 class ReportFilter(admin.SimpleListFilter):
@@ -35,8 +41,13 @@ class LedgerPartnerAdmin(PartnerAdmin):
         partner = self.get_object(request, object_id)
         extra_context = extra_context or {}
         if partner is not None:
+            missing = return_shortfalls_for_partner(partner=partner)
             extra_context.update(
-                stock=list(stock_for_partner(partner=partner)),
+                stock=[
+                    {**row, "missing": missing.get(row["book_id"], [])}
+                    for row in stock_for_partner(partner=partner)
+                ],
+                open_returns=open_returns_for_partner(partner=partner),
                 open_order=open_order_for_partner(partner=partner),
                 figures=partner_figures(partner=partner),
                 partner=partner,

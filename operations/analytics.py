@@ -29,6 +29,7 @@ from django.utils import timezone
 
 from accounts.models import Partner
 from catalog.isbn import normalize_isbn
+from operations.lifecycle import OPEN_ORDER_STATUSES, OPEN_RETURN_STATUSES
 from operations.models import Item, Kind, Operation, Status, StockBalance
 from operations.selectors import cents
 
@@ -172,17 +173,28 @@ class OrderDesk:
     pending: int
     approved: int
     awaiting_report: int
+    returns_requested: int = 0
+    returns_to_receive: int = 0
+    recalls_waiting: int = 0
 
 
 def order_desk() -> OrderDesk:
-    """How many orders wait for approval, for delivery, and partners owing a report."""
-    counts = Operation.objects.open_orders().values("status").annotate(n=Count("pk")).order_by()
-    by_status = {row["status"]: row["n"] for row in counts}
+    """How many orders wait for approval, for delivery, partners owing a report, and
+    returns to accept, to receive or waiting for the partner to ship."""
+    open_ops = Operation.objects.filter(
+        Q(kind=Kind.ORDER, status__in=OPEN_ORDER_STATUSES)
+        | Q(kind=Kind.RETURN, status__in=OPEN_RETURN_STATUSES)
+    )
+    counts = open_ops.values("kind", "status").annotate(n=Count("pk")).order_by()
+    by_status = {(row["kind"], row["status"]): row["n"] for row in counts}
     return OrderDesk(
-        pending=by_status.get(Status.PENDING, 0),
-        approved=by_status.get(Status.APPROVED, 0),
+        pending=by_status.get((Kind.ORDER, Status.PENDING), 0),
+        approved=by_status.get((Kind.ORDER, Status.APPROVED), 0),
         # A suspended partner cannot report: nothing to act on until it is reactivated.
         awaiting_report=partners_awaiting_report().filter(suspended_at__isnull=True).count(),
+        returns_requested=by_status.get((Kind.RETURN, Status.REQUESTED), 0),
+        returns_to_receive=by_status.get((Kind.RETURN, Status.SHIPPED), 0),
+        recalls_waiting=by_status.get((Kind.RETURN, Status.RECALLED), 0),
     )
 
 
@@ -267,13 +279,17 @@ class SalesRow:
     revenue: Decimal = Decimal("0.00")
     amount_due: Decimal = Decimal("0.00")
     partners: int = 0
+    copies_returned: int = 0  # received back from returns in the period
+    copies_damaged: int = 0  # of them, damaged
 
     @property
     def sell_through(self) -> Decimal | None:
-        """Copies sold / copies delivered in the period, as a fraction; None without delivery."""
-        if not self.copies_delivered:
+        """Copies sold / (copies delivered - copies returned) in the period, as a fraction;
+        None when nothing delivered stayed with the partner."""
+        kept = self.copies_delivered - self.copies_returned
+        if kept <= 0:
             return None
-        return Decimal(self.copies_sold) / Decimal(self.copies_delivered)
+        return Decimal(self.copies_sold) / Decimal(kept)
 
     @property
     def sell_through_percent(self) -> Decimal | None:
@@ -328,8 +344,13 @@ def sales_by_partner(filters: SalesFilters) -> list[SalesRow]:
         operation__created_at__gte=filters.start_at,
         operation__created_at__lt=filters.end_at,
     )
+    returned_in_period = Q(
+        operation__kind=Kind.RETURN,
+        operation__received_at__gte=filters.start_at,
+        operation__received_at__lt=filters.end_at,
+    )
     items = Item.objects.filter(operation__counts_in_stock=True).filter(
-        delivered_in_period | sold_in_period
+        delivered_in_period | sold_in_period | returned_in_period
     )
     if filters.partner_id:
         items = items.filter(operation__partner_id=filters.partner_id)
@@ -344,6 +365,8 @@ def sales_by_partner(filters: SalesFilters) -> list[SalesRow]:
             delivered=Sum("quantity", filter=delivered_in_period),
             sold=Sum(_SOLD, filter=sold_in_period),
             revenue=Sum(_REVENUE, filter=sold_in_period),
+            returned=Sum(-F("quantity"), filter=returned_in_period),
+            damaged=Sum("damaged", filter=returned_in_period),
         )
         .order_by()
     )
@@ -360,6 +383,8 @@ def sales_by_partner(filters: SalesFilters) -> list[SalesRow]:
             )
         row.copies_delivered += group["delivered"] or 0
         row.copies_sold += group["sold"] or 0
+        row.copies_returned += group["returned"] or 0
+        row.copies_damaged += group["damaged"] or 0
         if group["revenue"] is not None:
             revenue = cents(group["revenue"])
             row.revenue += revenue
@@ -400,6 +425,8 @@ def sales_totals(rows: list[SalesRow]) -> SalesRow:
     for row in rows:
         total.copies_delivered += row.copies_delivered
         total.copies_sold += row.copies_sold
+        total.copies_returned += row.copies_returned
+        total.copies_damaged += row.copies_damaged
         total.revenue += row.revenue
         total.amount_due += row.amount_due
     return total

@@ -32,9 +32,12 @@ def balance_apply(*, operation: Operation, sign: int) -> None:
         if book not in last_sales
     )
     is_order = operation.kind == Kind.ORDER
+    is_return = operation.kind == Kind.RETURN
     for book_id, quantity in items:
         change = {"quantity": F("quantity") + sign * quantity}
-        if is_order:
+        if is_return:
+            pass  # copies received back: neither delivered nor sold
+        elif is_order:
             change["delivered"] = F("delivered") + sign * quantity
             if sign > 0:
                 change["last_delivery_at"] = operation.delivered_at
@@ -44,8 +47,35 @@ def balance_apply(*, operation: Operation, sign: int) -> None:
             if sign > 0 and (last_sale is None or last_sale < operation.created_at):
                 change["last_sale_at"] = operation.created_at
         StockBalance.objects.filter(partner_id=partner_id, book_id=book_id).update(**change)
-    if not is_order and sign < 0:
+    if operation.kind == Kind.REPORT and sign < 0:
         _refresh_last_sale(partner_id=partner_id, book_ids=[book for book, _q in items])
+
+
+def balance_reserve(*, operation: Operation, sign: int) -> None:
+    """Reserve (sign=+1) or release (sign=-1) the copies listed by a return.
+
+    The caller holds the partner's lock and has checked, in `Operation.clean()`, that the
+    copies are held and not reserved already; the database constraint
+    `stock_balance_reserved_within_held` backs it.
+    """
+    for book_id, requested in operation.items.values_list("book_id", "requested"):
+        StockBalance.objects.filter(partner_id=operation.partner_id, book_id=book_id).update(
+            reserved=F("reserved") + sign * requested
+        )
+
+
+def ledger_reserved(*, partner_ids=None) -> dict[tuple[int, int], int]:
+    """What `StockBalance.reserved` should hold: the copies listed by open returns."""
+    items = Item.objects.filter(operation__in=Operation.objects.open_returns())
+    if partner_ids is not None:
+        items = items.filter(operation__partner_id__in=partner_ids)
+    rows = (
+        items.values("operation__partner_id", "book_id")
+        .annotate(copies=Sum("requested"))
+        .order_by()
+        .values_list("operation__partner_id", "book_id", "copies")
+    )
+    return {(partner_id, book_id): copies for partner_id, book_id, copies in rows.iterator()}
 
 
 def _refresh_last_sale(*, partner_id: int, book_ids: list[int]) -> None:
@@ -98,13 +128,13 @@ def _values(row: dict) -> dict:
 
 
 def balances_rebuild(*, partner_ids=None) -> int:
-    """Recompute the balance rows from the ledger; returns how many rows were written.
-    Copies reserved by open returns are kept as they are."""
+    """Recompute the balance rows from the ledger, copies reserved by open returns included;
+    returns how many rows were written."""
     expected = ledger_balances(partner_ids=partner_ids)
+    reserved = ledger_reserved(partner_ids=partner_ids)
     current = StockBalance.objects.all()
     if partner_ids is not None:
         current = current.filter(partner_id__in=partner_ids)
-    reserved = {(r.partner_id, r.book_id): r.reserved for r in current}
     current.delete()
     StockBalance.objects.bulk_create(
         (

@@ -30,6 +30,8 @@ def operation_items_header() -> list[str]:
         _("Quantity"),
         _("Unit price"),
         _("Amount"),
+        _("Copies to return"),
+        _("Copies damaged"),
     ]
 
 
@@ -50,11 +52,23 @@ def operation_items_rows(operations: QuerySet) -> Iterator[list]:
             "book__isbn",
             "quantity",
             "unit_price",
+            "requested",
+            "damaged",
         )
     )
-    for created_at, ref, store, kind, status, title, isbn, quantity, unit_price in items.iterator(
-        chunk_size=CHUNK_SIZE
-    ):
+    for (
+        created_at,
+        ref,
+        store,
+        kind,
+        status,
+        title,
+        isbn,
+        quantity,
+        unit_price,
+        requested,
+        damaged,
+    ) in items.iterator(chunk_size=CHUNK_SIZE):
         yield [
             timezone.localtime(created_at).strftime("%Y-%m-%d %H:%M"),
             ref,
@@ -66,6 +80,8 @@ def operation_items_rows(operations: QuerySet) -> Iterator[list]:
             quantity,
             unit_price,
             abs(quantity) * unit_price,
+            "" if requested is None else requested,
+            "" if damaged is None else damaged,
         ]
 
 
@@ -111,6 +127,8 @@ def sales_analytics_csv(*, table: str, filters, fmt: str = "csv") -> HttpRespons
             _("Sell-through (%)"),
             _("Revenue at retail"),
             _("Amount due"),
+            _("Copies returned"),
+            _("Copies damaged"),
         ]
         rows = (
             [
@@ -121,6 +139,8 @@ def sales_analytics_csv(*, table: str, filters, fmt: str = "csv") -> HttpRespons
                 "" if row.sell_through_percent is None else row.sell_through_percent,
                 row.revenue,
                 row.amount_due,
+                row.copies_returned,
+                row.copies_damaged,
             ]
             for row in analytics.sales_by_partner(filters)
         )

@@ -303,7 +303,8 @@ class ReportForm(OneValuePerFieldMixin, forms.Form):
         if tampered:
             raise forms.ValidationError(tampered)
         for row in self.stock_rows:
-            pk, held = row["book_id"], row["quantity"]
+            # Copies in an open return are set aside: not for sale (rule 3).
+            pk, held = row["book_id"], row["quantity"] - row.get("reserved", 0)
             sold_name, shelf_name = f"sold_{pk}", f"shelf_{pk}"
             if sold_name in self.errors or shelf_name in self.errors:
                 continue
@@ -343,6 +344,7 @@ class ReportForm(OneValuePerFieldMixin, forms.Form):
         return [
             {
                 **row,
+                "free": row["quantity"] - row.get("reserved", 0),
                 "sold_field": self[f"sold_{row['book_id']}"],
                 "shelf_field": self[f"shelf_{row['book_id']}"],
             }
@@ -381,7 +383,7 @@ class ReportForm(OneValuePerFieldMixin, forms.Form):
 
 class HistoryFilter(django_filters.FilterSet):
     kind = django_filters.ChoiceFilter(
-        label=_("Kind"), choices=Kind.choices, empty_label=_("Orders and reports")
+        label=_("Kind"), choices=Kind.choices, empty_label=_("Orders, reports and returns")
     )
     status = django_filters.ChoiceFilter(
         label=_("Status"), choices=Status.choices, empty_label=_("Any status")

@@ -9,10 +9,10 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
-from django.db.models import Count, Exists, OuterRef, Q
+from django.db.models import Count, Exists, F, OuterRef, Q
 
 from accounts.models import AuditEntry
-from operations.balances import ledger_balances
+from operations.balances import ledger_balances, ledger_reserved
 from operations.lifecycle import (
     COUNTS_IN_STOCK,
     OPEN_ORDER_STATUSES,
@@ -297,6 +297,69 @@ def _balances_match_ledger() -> Iterator[Violation]:
             )
 
 
+def _reserved_matches_open_returns() -> Iterator[Violation]:
+    """Copies reserved in each balance row are exactly the copies listed by the partner's
+    open returns (rule 10)."""
+    expected = ledger_reserved()
+    stored = StockBalance.objects.values_list("pk", "partner_id", "book_id", "reserved")
+    seen = set()
+    for pk, partner_id, book_id, reserved in stored.iterator():
+        seen.add((partner_id, book_id))
+        want = expected.get((partner_id, book_id), 0)
+        if reserved != want:
+            yield Violation(
+                "reserved",
+                f"stock balance {pk} (partner {partner_id}, book {book_id}): {reserved} "
+                f"reserved, open returns list {want}",
+            )
+    for partner_id, book_id in sorted(set(expected) - seen):
+        yield Violation(
+            "reserved",
+            f"partner {partner_id}, book {book_id}: open returns list "
+            f"{expected[(partner_id, book_id)]} copies, no stock balance row reserves them",
+        )
+
+
+def _return_lines_fit_their_status() -> Iterator[Violation]:
+    """Return lines keep the copies listed; until received they take away exactly those; once
+    received, at most those, and the damaged copies are among the copies received. Lines of
+    other kinds carry neither."""
+    returns = Item.objects.filter(operation__kind=Kind.RETURN)
+    for pk, op_id in (
+        Item.objects.exclude(operation__kind=Kind.RETURN)
+        .filter(Q(requested__isnull=False) | Q(damaged__isnull=False))
+        .values_list("pk", "operation_id")
+    ):
+        yield Violation("return_line", f"item {pk} of operation {op_id} is not a return line")
+    for pk, op_id in returns.filter(requested__isnull=True).values_list("pk", "operation_id"):
+        yield Violation("return_line", f"item {pk} of return {op_id} lists no copies")
+    unreceived = returns.exclude(operation__status=Status.RECEIVED).filter(
+        ~Q(quantity=-F("requested")) | Q(damaged__isnull=False)
+    )
+    for pk, op_id, quantity, requested in unreceived.values_list(
+        "pk", "operation_id", "quantity", "requested"
+    ):
+        yield Violation(
+            "return_line",
+            f"item {pk} of return {op_id} (not received): quantity {quantity} for "
+            f"{requested} copies listed",
+        )
+    received = returns.filter(operation__status=Status.RECEIVED).filter(
+        Q(quantity__lt=-F("requested"))
+        | Q(quantity__gt=0)
+        | Q(damaged__isnull=True)
+        | Q(damaged__gt=-F("quantity"))
+    )
+    for pk, op_id, quantity, requested, damaged in received.values_list(
+        "pk", "operation_id", "quantity", "requested", "damaged"
+    ):
+        yield Violation(
+            "return_line",
+            f"item {pk} of return {op_id} (received): quantity {quantity}, {requested} listed, "
+            f"{damaged} damaged",
+        )
+
+
 CHECKS: list[tuple[str, Callable[[], Iterator[Violation]]]] = [
     ("every status fits its kind", _status_fits_kind),
     ("counts_in_stock agrees with kind and status", _counts_in_stock_matches_status),
@@ -309,6 +372,8 @@ CHECKS: list[tuple[str, Callable[[], Iterator[Violation]]]] = [
     ("no order written while a delivery awaited its report (rule 2)", _rule_2_held),
     ("references unique and gapless per prefix and year", _references_gapless),
     ("the stored stock balance equals the ledger", _balances_match_ledger),
+    ("copies reserved equal the copies of open returns", _reserved_matches_open_returns),
+    ("return lines fit their status", _return_lines_fit_their_status),
 ]
 
 

@@ -18,6 +18,7 @@ from django.utils.translation import gettext_lazy as _
 class Kind(models.TextChoices):
     ORDER = "order", _("Order")
     REPORT = "report", _("Sales report")
+    RETURN = "return", _("Return")
 
 
 class Status(models.TextChoices):
@@ -28,6 +29,11 @@ class Status(models.TextChoices):
     REJECTED = "rejected", _("Rejected")
     RECORDED = "recorded", _("Recorded")
     VOIDED = "voided", _("Voided")
+    REQUESTED = "requested", _("Requested")
+    RECALLED = "recalled", _("Recalled")
+    SHIPPED = "shipped", _("Shipped")
+    RECEIVED = "received", _("Received")
+    REFUSED = "refused", _("Refused")
 
 
 @dataclass(frozen=True)
@@ -63,6 +69,14 @@ _ONLY_APPROVED_DELIVERED = _("%(ref)s is %(status)s: only an approved order can 
 _ONLY_PENDING_CANCELLED = _("%(ref)s is %(status)s: only a pending order can be cancelled.")
 _ONLY_OPEN_REJECTED = _("%(ref)s is %(status)s: only a pending or approved order can be rejected.")
 _ONLY_RECORDED_VOIDED = _("%(ref)s is %(status)s: only a recorded sales report can be voided.")
+_ONLY_OPEN_RETURN_SHIPPED = _(
+    "%(ref)s is %(status)s: only a requested or recalled return can be shipped."
+)
+_ONLY_SHIPPED_RECEIVED = _("%(ref)s is %(status)s: only a shipped return can be received.")
+_ONLY_UNSHIPPED_CANCELLED = _(
+    "%(ref)s is %(status)s: a return can be cancelled only before it is shipped."
+)
+_ONLY_REQUESTED_REFUSED = _("%(ref)s is %(status)s: only a requested return can be refused.")
 
 STATES: dict[str, KindSpec] = {
     Kind.ORDER: KindSpec(
@@ -92,6 +106,28 @@ STATES: dict[str, KindSpec] = {
         counting=frozenset({Status.RECORDED}),
         needs_reason=frozenset({Status.VOIDED}),
     ),
+    # Rule 10: copies in an open return are reserved; they leave the stock (-received)
+    # once the publisher has checked the parcel.
+    Kind.RETURN: KindSpec(
+        prefix="RET",
+        sign=-1,
+        initial=frozenset({Status.REQUESTED, Status.RECALLED}),
+        transitions={
+            Status.REQUESTED: {
+                Status.SHIPPED: _ONLY_OPEN_RETURN_SHIPPED,
+                Status.CANCELLED: _ONLY_UNSHIPPED_CANCELLED,
+                Status.REFUSED: _ONLY_REQUESTED_REFUSED,
+            },
+            Status.RECALLED: {
+                Status.SHIPPED: _ONLY_OPEN_RETURN_SHIPPED,
+                Status.CANCELLED: _ONLY_UNSHIPPED_CANCELLED,
+            },
+            Status.SHIPPED: {Status.RECEIVED: _ONLY_SHIPPED_RECEIVED},
+        },
+        counting=frozenset({Status.RECEIVED}),
+        open=frozenset({Status.REQUESTED, Status.RECALLED, Status.SHIPPED}),
+        needs_reason=frozenset({Status.REFUSED}),
+    ),
 }
 
 REFERENCE_PREFIXES = {kind: spec.prefix for kind, spec in STATES.items()}
@@ -103,6 +139,7 @@ def _sorted(statuses) -> list[str]:
 
 
 OPEN_ORDER_STATUSES = tuple(_sorted(STATES[Kind.ORDER].open))
+OPEN_RETURN_STATUSES = tuple(_sorted(STATES[Kind.RETURN].open))
 
 
 def _any_of(per_kind: dict) -> models.Q:

@@ -21,6 +21,7 @@ from operations.lifecycle import (
     COUNTS_IN_STOCK,
     NEEDS_REASON,
     OPEN_ORDER_STATUSES,
+    OPEN_RETURN_STATUSES,
     REFERENCE_PREFIXES,
     STATES,
     STATUS_FITS_KIND,
@@ -114,6 +115,13 @@ class OperationQuerySet(models.QuerySet):
 
     def open_orders(self):
         return self.filter(kind=Kind.ORDER, status__in=OPEN_ORDER_STATUSES)
+
+    def returns(self):
+        return self.filter(kind=Kind.RETURN)
+
+    def open_returns(self):
+        """Returns whose copies are reserved: requested, recalled or shipped (rule 10)."""
+        return self.filter(kind=Kind.RETURN, status__in=OPEN_RETURN_STATUSES)
 
     def counting(self):
         return self.filter(counts_in_stock=True)
@@ -264,6 +272,29 @@ class Operation(models.Model):
         editable=False,
     )
     close_reason = models.TextField(_("reason"), blank=True, max_length=2000, editable=False)
+    shipped_at = models.DateTimeField(_("shipped at"), null=True, blank=True, editable=False)
+    shipped_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("shipped by"),
+        editable=False,
+    )
+    carrier_reference = models.CharField(
+        _("carrier reference"), max_length=100, blank=True, editable=False
+    )
+    received_at = models.DateTimeField(_("received at"), null=True, blank=True, editable=False)
+    received_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("received by"),
+        editable=False,
+    )
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     objects = OperationQuerySet.as_manager()
@@ -330,6 +361,14 @@ class Operation(models.Model):
         return self.kind == Kind.REPORT
 
     @property
+    def is_return(self) -> bool:
+        return self.kind == Kind.RETURN
+
+    @property
+    def is_open_return(self) -> bool:
+        return self.is_return and self.status in OPEN_RETURN_STATUSES
+
+    @property
     def is_open_order(self) -> bool:
         return self.is_order and self.status in OPEN_ORDER_STATUSES
 
@@ -377,6 +416,8 @@ class Operation(models.Model):
                 errors += self._new_order_errors()
             elif self.kind == Kind.REPORT:
                 errors += self._new_report_errors()
+            elif self.kind == Kind.RETURN:
+                errors += self._new_return_errors()
         if self.status in NEEDS_REASON and not self.close_reason.strip():
             errors.append(_("Give a reason."))
         if errors:
@@ -416,21 +457,69 @@ class Operation(models.Model):
         return errors
 
     def _new_report_errors(self) -> list:
-        # Rule 3: a report only sells copies the partner holds. No lines = nothing sold.
+        # Rule 3: a report only sells copies the partner holds and no open return reserves.
+        # No lines = nothing sold.
         errors = self._line_errors(sign=-1)
-        held = StockBalance.objects.held_by(partner=self.partner)
+        stock = StockBalance.objects.stock_of(partner=self.partner)
         for line in self.lines:
             copies = -line.quantity
-            in_stock = held.get(line.book_id, 0)
-            if copies > in_stock:
-                if in_stock <= 0:
+            held, reserved = stock.get(line.book_id, (0, 0))
+            if copies > held - reserved:
+                if held <= 0:
                     errors.append(
                         _("You hold no copies of %(title)s.") % {"title": line.book.title}
+                    )
+                elif reserved:
+                    errors.append(
+                        _(
+                            "%(title)s: you hold %(held)s copies, %(reserved)s of them in an "
+                            "open return; you cannot report %(sold)s sold."
+                        )
+                        % {
+                            "title": line.book.title,
+                            "held": held,
+                            "reserved": reserved,
+                            "sold": copies,
+                        }
                     )
                 else:
                     errors.append(
                         _("%(title)s: you hold %(held)s copies; you cannot report %(sold)s sold.")
-                        % {"title": line.book.title, "held": in_stock, "sold": copies}
+                        % {"title": line.book.title, "held": held, "sold": copies}
+                    )
+        return errors
+
+    def _new_return_errors(self) -> list:
+        # Rule 10: a return lists at most what is held minus what other open returns reserve.
+        if not self.lines:
+            return [_("A return needs at least one book.")]
+        errors = self._line_errors(sign=-1)
+        stock = StockBalance.objects.stock_of(partner=self.partner)
+        for line in self.lines:
+            copies = -line.quantity
+            held, reserved = stock.get(line.book_id, (0, 0))
+            if copies > held - reserved:
+                if held <= 0:
+                    errors.append(
+                        _("No copies of %(title)s are held.") % {"title": line.book.title}
+                    )
+                elif reserved:
+                    errors.append(
+                        _(
+                            "%(title)s: %(held)s copies held, %(reserved)s already in an open "
+                            "return; %(copies)s cannot be returned."
+                        )
+                        % {
+                            "title": line.book.title,
+                            "held": held,
+                            "reserved": reserved,
+                            "copies": copies,
+                        }
+                    )
+                else:
+                    errors.append(
+                        _("%(title)s: %(held)s copies held; %(copies)s cannot be returned.")
+                        % {"title": line.book.title, "held": held, "copies": copies}
                     )
         return errors
 
@@ -468,7 +557,24 @@ class Item(models.Model):
     )
     quantity = models.IntegerField(
         _("quantity"),
-        help_text=_("Positive for copies delivered, negative for copies sold."),
+        help_text=_(
+            "Positive for copies delivered, negative for copies sold or returned (for a "
+            "received return: the copies received)."
+        ),
+    )
+    requested = models.PositiveIntegerField(
+        _("copies to return"),
+        null=True,
+        blank=True,
+        editable=False,
+        help_text=_("Return lines only: the copies listed when the return was opened."),
+    )
+    damaged = models.PositiveIntegerField(
+        _("copies damaged"),
+        null=True,
+        blank=True,
+        editable=False,
+        help_text=_("Return lines only: of the copies received, those that arrived damaged."),
     )
     unit_price = models.DecimalField(
         _("unit price (EUR)"),
@@ -485,9 +591,23 @@ class Item(models.Model):
         ordering = ["book__title", "pk"]
         constraints = [
             models.UniqueConstraint(fields=["operation", "book"], name="item_one_line_per_book"),
+            # A return line may end with 0 copies received (a shortfall); no other line is 0.
             models.CheckConstraint(
-                condition=~models.Q(quantity=0) & models.Q(quantity__gte=-9999, quantity__lte=9999),
+                condition=(~models.Q(quantity=0) | models.Q(requested__isnull=False))
+                & models.Q(quantity__gte=-9999, quantity__lte=9999),
                 name="item_quantity_nonzero_bounded",
+            ),
+            # A return line takes away at most the copies it listed; damaged ones are among
+            # the copies received.
+            models.CheckConstraint(
+                condition=models.Q(requested__isnull=True)
+                | models.Q(quantity__lte=0, quantity__gte=-1 * models.F("requested")),
+                name="item_return_within_requested",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(damaged__isnull=True)
+                | models.Q(requested__isnull=False, damaged__lte=-1 * models.F("quantity")),
+                name="item_damaged_within_received",
             ),
             models.CheckConstraint(
                 condition=models.Q(unit_price__gte=0), name="item_unit_price_non_negative"
@@ -512,6 +632,13 @@ class Item(models.Model):
     def amount(self) -> Decimal:
         return self.copies * self.unit_price
 
+    @property
+    def shortfall(self) -> int:
+        """Return lines: copies listed but not received (they stay the partner's stock)."""
+        if self.requested is None:
+            return 0
+        return self.requested - self.copies
+
 
 class StockBalanceQuerySet(models.QuerySet):
     def held(self):
@@ -520,6 +647,11 @@ class StockBalanceQuerySet(models.QuerySet):
     def held_by(self, *, partner) -> dict[int, int]:
         """{book_id: copies held} for every book the partner holds (one indexed query)."""
         return dict(self.held().filter(partner=partner).values_list("book_id", "quantity"))
+
+    def stock_of(self, *, partner) -> dict[int, tuple[int, int]]:
+        """{book_id: (copies held, copies reserved by open returns)} (one indexed query)."""
+        rows = self.held().filter(partner=partner).values_list("book_id", "quantity", "reserved")
+        return {book_id: (held, reserved) for book_id, held, reserved in rows}
 
 
 class StockBalance(models.Model):
@@ -596,6 +728,11 @@ class Notification(models.Model):
         ORDER_APPROVED = "order_approved", _("Order approved")
         ORDER_DELIVERED = "order_delivered", _("Order delivered")
         ORDER_REJECTED = "order_rejected", _("Order rejected")
+        RETURN_REQUESTED = "return_requested", _("Return requested")
+        RETURN_SHIPPED = "return_shipped", _("Return shipped")
+        RETURN_RECALLED = "return_recalled", _("Copies recalled")
+        RETURN_REFUSED = "return_refused", _("Return refused")
+        RETURN_RECEIVED = "return_received", _("Return received")
 
     recipient = models.ForeignKey(
         settings.AUTH_USER_MODEL,

@@ -27,6 +27,36 @@ def order_placed(*, operation: Operation) -> None:
     email_after_commit(notices)
 
 
+def return_requested(*, operation: Operation) -> None:
+    """Every active admin is told of a return requested by a partner."""
+    _notify_admins(operation=operation, event=Notification.Event.RETURN_REQUESTED)
+
+
+def return_shipped(*, operation: Operation) -> None:
+    """Every active admin is told that a return's parcel has left: it is to receive."""
+    _notify_admins(operation=operation, event=Notification.Event.RETURN_SHIPPED)
+
+
+def return_recalled(*, operation: Operation) -> None:
+    _notify_partner(operation=operation, event=Notification.Event.RETURN_RECALLED)
+
+
+def return_refused(*, operation: Operation) -> None:
+    _notify_partner(operation=operation, event=Notification.Event.RETURN_REFUSED)
+
+
+def return_received(*, operation: Operation) -> None:
+    _notify_partner(operation=operation, event=Notification.Event.RETURN_RECEIVED)
+
+
+def _notify_admins(*, operation: Operation, event: str) -> None:
+    notices = [
+        Notification.objects.create(recipient=admin, event=event, operation=operation)
+        for admin in active_admins()
+    ]
+    email_after_commit(notices)
+
+
 def order_approved(*, operation: Operation) -> None:
     _notify_partner(operation=operation, event=Notification.Event.ORDER_APPROVED)
 

@@ -1,6 +1,7 @@
 """Reads over the ledger. Each stock figure is one aggregate query over counting items."""
 
 from dataclasses import dataclass
+from datetime import timedelta
 from decimal import Decimal
 
 from django.db.models import (
@@ -15,6 +16,7 @@ from django.db.models import (
 )
 from django.db.models.functions import Abs, Coalesce
 from django.shortcuts import get_object_or_404
+from django.utils import timezone
 
 from accounts.models import Partner
 from operations.models import (
@@ -169,13 +171,17 @@ class PartnerFigures:
     stock_copies: int
     stock_titles: int
     stock_value: Decimal  # at today's retail price
+    copies_returned: int = 0  # received back by the publisher
+    copies_damaged: int = 0  # of them, damaged
 
     @property
     def sell_through(self) -> Decimal | None:
-        """Copies sold / copies delivered, as a fraction; None before any delivery."""
-        if not self.copies_delivered:
+        """Copies sold / (copies delivered - copies returned), as a fraction; None while
+        nothing delivered stayed with the partner."""
+        kept = self.copies_delivered - self.copies_returned
+        if kept <= 0:
             return None
-        return Decimal(self.copies_sold) / Decimal(self.copies_delivered)
+        return Decimal(self.copies_sold) / Decimal(kept)
 
 
 def partner_figures(*, partner: Partner) -> PartnerFigures:
@@ -203,6 +209,9 @@ def partner_figures(*, partner: Partner) -> PartnerFigures:
         due += rate_revenue * (Decimal(1) - (rate or Decimal(0)) / Decimal(100))
     due = cents(due)
     totals = stock_totals(partner=partner)
+    returned = items.filter(operation__kind=Kind.RETURN).aggregate(
+        copies=Coalesce(Sum(-F("quantity")), 0), damaged=Coalesce(Sum("damaged"), 0)
+    )
     return PartnerFigures(
         copies_delivered=sums["delivered"],
         copies_sold=sums["sold"],
@@ -211,6 +220,8 @@ def partner_figures(*, partner: Partner) -> PartnerFigures:
         stock_copies=totals.copies,
         stock_titles=totals.titles,
         stock_value=cents(totals.value),
+        copies_returned=returned["copies"],
+        copies_damaged=returned["damaged"],
     )
 
 
@@ -276,3 +287,76 @@ def latest_order_for_partner(*, partner: Partner) -> Operation | None:
         .order_by("-created_at", "-pk")
         .first()
     )
+
+
+# -- returns ------------------------------------------------------------------------------------
+
+
+def return_get_for_partner(*, partner: Partner, pk) -> Operation:
+    """One of the partner's returns, or 404."""
+    ret = get_object_or_404(
+        Operation.objects.returns().select_related(
+            "partner", "created_by", "shipped_by", "received_by", "closed_by"
+        ),
+        partner=partner,
+        pk=pk,
+    )
+    return ret
+
+
+def open_recalls_for_partner(*, partner: Partner) -> list[Operation]:
+    """Recalls the partner has yet to ship: the first thing to do on its dashboard."""
+    return list(
+        Operation.objects.filter(
+            partner=partner, kind=Kind.RETURN, status=Status.RECALLED
+        ).order_by("created_at", "pk")
+    )
+
+
+def open_returns_for_partner(*, partner: Partner) -> list[Operation]:
+    return list(Operation.objects.open_returns().filter(partner=partner).order_by("created_at"))
+
+
+def return_shortfalls_for_partner(*, partner: Partner) -> dict[int, list[dict]]:
+    """{book_id: [{"reference", "missing"}]}: copies listed on a received return that did not
+    reach the publisher; they are still the partner's stock."""
+    rows = (
+        Item.objects.filter(
+            operation__partner=partner,
+            operation__kind=Kind.RETURN,
+            operation__status=Status.RECEIVED,
+            quantity__gt=-F("requested"),
+        )
+        .values_list("book_id", "operation__reference", "requested", "quantity")
+        .order_by("operation__created_at")
+    )
+    found: dict[int, list[dict]] = {}
+    for book_id, reference, requested, quantity in rows:
+        found.setdefault(book_id, []).append(
+            {"reference": reference, "missing": requested + quantity}
+        )
+    return found
+
+
+def return_candidates(*, partner: Partner, months: int) -> list[dict]:
+    """The titles the partner could send back (copies held and not yet in a return), those
+    with no sale (nor delivery) for `months` months first, the longest on the shelf first."""
+    now = timezone.now()
+    limit = now - timedelta(days=round(months * 30.44))
+    rows = []
+    for row in stock_for_partner(partner=partner):
+        free = row["quantity"] - row["reserved"]
+        if free <= 0:
+            continue
+        since = row["last_sale_at"] or row["last_delivery_at"]
+        rows.append(
+            {
+                **row,
+                "free": free,
+                "shelf_since": since,
+                "shelf_months": int((now - since).days / 30.44) if since else None,
+                "suggested": since is not None and since < limit,
+            }
+        )
+    rows.sort(key=lambda r: (not r["suggested"], r["shelf_since"] or now, r["book__title"]))
+    return rows

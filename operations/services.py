@@ -105,6 +105,7 @@ def _create_operation(
     lines: list[Line],
     note: str,
     by: User,
+    admin_note: str = "",
 ) -> Operation:
     """Write a new operation for `partner`, whose row the caller has locked."""
     at = clock.now()
@@ -114,15 +115,18 @@ def _create_operation(
         status=status,
         partner=partner,
         partner_note=(note or "").strip(),
+        admin_note=(admin_note or "").strip(),
         created_at=at,
         created_by=by,
         counts_in_stock=counting,
         opened_at_seq=_last_event(partner),
         commission_rate=partner.commission_rate if kind == Kind.REPORT else None,
     )
-    operation.set_pending_lines(
-        _build_items(operation=operation, lines=lines, sign=STATES[kind].sign)
-    )
+    items = _build_items(operation=operation, lines=lines, sign=STATES[kind].sign)
+    if kind == Kind.RETURN:
+        for item in items:
+            item.requested = item.copies  # kept when the receipt rewrites the quantity
+    operation.set_pending_lines(items)
     if counting:
         operation.counted_seq = operation.opened_at_seq + 1
     operation.full_clean(exclude=["reference", "created_by"])
@@ -151,6 +155,7 @@ def _create_operation(
             ],
             "counted_seq": operation.counted_seq,
             "partner_note": operation.partner_note,
+            **({"admin_note": operation.admin_note} if operation.admin_note else {}),
         },
     )
     operation.set_pending_lines(None)
@@ -164,7 +169,11 @@ def _transition(
     by: User,
     reason: str = "",
     admin_note: str | None = None,
+    extra: dict | None = None,
+    audit_extra: dict | None = None,
 ) -> Operation:
+    """Move `operation` to status `to`. `extra`: further columns to write (e.g. a carrier
+    reference); `audit_extra`: further facts for the audit row only."""
     partner = partner_lock(partner_id=operation.partner_id)
     # The clock is read once the lock is held, and the state re-read under it: the caller's
     # copy may be stale.
@@ -179,10 +188,15 @@ def _transition(
         fields.update(approved_at=at, approved_by=by)
     elif to == Status.DELIVERED:
         fields.update(delivered_at=at, delivered_by=by)
+    elif to == Status.SHIPPED:
+        fields.update(shipped_at=at, shipped_by=by)
+    elif to == Status.RECEIVED:
+        fields.update(received_at=at, received_by=by)
     else:
         fields.update(closed_at=at, closed_by=by, close_reason=(reason or "").strip())
     if admin_note is not None:
         fields["admin_note"] = admin_note.strip()
+    fields.update(extra or {})
     # A stock event (counted from now, or no longer counted) takes the partner's next number:
     # the order that rule 2 and the ledger check read.
     event = None
@@ -203,7 +217,7 @@ def _transition(
         raise ValidationError(_("This operation was changed meanwhile; reload and try again."))
     if event:
         balance_apply(operation=current, sign=+1 if event == "counted_seq" else -1)
-    after = {"status": to}
+    after = {"status": to, **(extra or {}), **(audit_extra or {})}
     if event:
         after[event] = fields[event]
     if admin_note is not None and admin_note.strip() != previous_note:
@@ -404,6 +418,13 @@ def operation_delete_refusal(operation: Operation) -> str | None:
         return _(
             "%(ref)s cannot be deleted: it counts in the stock (copies delivered or sold). "
             "Reject or void it instead; its history is kept."
+        ) % {"ref": operation.reference}
+    if operation.is_open_return:
+        # Its copies are reserved in the partner's balance: deleting the rows would leave
+        # them reserved for nothing.
+        return _(
+            "%(ref)s cannot be deleted: it is an open return and its copies are set aside. "
+            "Cancel or refuse it instead."
         ) % {"ref": operation.reference}
     return None
 

@@ -30,8 +30,9 @@ def send_notification_email(*, notification_id: int) -> str:
     if user.is_admin:
         link = site_link(reverse("admin:operations_operation_change", args=[operation.pk]))
     else:
+        page = "operations:return_detail" if operation.is_return else "operations:order_detail"
         try:
-            link = site_link(reverse("operations:order_detail", args=[operation.pk]))
+            link = site_link(reverse(page, args=[operation.pk]))
         except NoReverseMatch:  # the portal without an order page: its dashboard then
             link = site_link(reverse("operations:dashboard"))
     context = {"user": user, "operation": operation, "partner": operation.partner, "link": link}

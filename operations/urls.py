@@ -1,6 +1,6 @@
 from django.urls import path
 
-from operations import views, views_catalogue
+from operations import views, views_catalogue, views_returns
 
 app_name = "operations"
 
@@ -16,6 +16,11 @@ urlpatterns = [
     path("orders/<int:pk>/cancel/", views.order_cancel_view, name="order_cancel"),
     path("reports/new/", views.report_new, name="report_new"),
     path("reports/<int:pk>/", views.report_detail, name="report_detail"),
+    path("returns/new/", views_returns.return_new, name="return_new"),
+    path("returns/<int:pk>/", views_returns.return_detail, name="return_detail"),
+    path("returns/<int:pk>/ship/", views_returns.return_ship_view, name="return_ship"),
+    path("returns/<int:pk>/cancel/", views_returns.return_cancel_view, name="return_cancel"),
+    path("returns/<int:pk>/slip/", views_returns.return_slip, name="return_slip"),
     path("history/", views.history, name="history"),
     path("stock/", views.stock, name="stock"),
     path("stock/stock.csv", views.stock_csv, name="stock_csv"),

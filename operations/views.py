@@ -35,11 +35,14 @@ from operations.selectors import (
     latest_order_for_partner,
     newest_report_pk,
     notifications_for,
+    open_recalls_for_partner,
+    open_returns_for_partner,
     operation_get_for_partner,
     operation_history_for_partner,
     operation_items,
     ordering_state,
     partner_figures,
+    return_shortfalls_for_partner,
     stock_for_partner,
     stock_totals,
     unread_notification_count,
@@ -110,6 +113,7 @@ def _dashboard_context(request):
     partner = request.partner
     return {
         "partner": partner,
+        "recalls": open_recalls_for_partner(partner=partner),
         "state": ordering_state(partner=partner),
         "latest_order": latest_order_for_partner(partner=partner),
         "figures": partner_figures(partner=partner),
@@ -468,9 +472,14 @@ def history(request):
 @require_GET
 def stock(request):
     partner = request.partner
+    missing = return_shortfalls_for_partner(partner=partner)
     context = {
-        "rows": list(stock_for_partner(partner=partner)),
+        "rows": [
+            {**row, "missing": missing.get(row["book_id"], [])}
+            for row in stock_for_partner(partner=partner)
+        ],
         "totals": stock_totals(partner=partner),
+        "open_returns": open_returns_for_partner(partner=partner),
     }
     return render(request, "operations/stock.html", context)
 
@@ -485,6 +494,7 @@ def stock_csv(request, fmt="csv"):
         _("Authors"),
         _("Series"),
         _("Copies"),
+        _("Set aside for a return"),
         _("Unit price (EUR)"),
         _("Retail value (EUR)"),
         _("Last delivery"),
@@ -501,6 +511,7 @@ def stock_csv(request, fmt="csv"):
             row["book__authors"],
             row["book__series__name"] or "",
             row["quantity"],
+            row["reserved"],
             cents(row["book__price"]),
             cents(row["value"]),
             day(row["last_delivery_at"]),

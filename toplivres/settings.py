@@ -348,3 +348,7 @@ LOGGING = {
 
 # Partner portal: how often (seconds) the dashboard asks for news of the open order.
 PORTAL_POLL_SECONDS = env_int("PORTAL_POLL_SECONDS", default=30, minimum=5)
+# The return page suggests first the titles with no sale for this many months.
+RETURN_SUGGEST_MONTHS = env_int("RETURN_SUGGEST_MONTHS", default=6, minimum=1)
+if RETURN_SUGGEST_MONTHS > 120:
+    raise ImproperlyConfigured("RETURN_SUGGEST_MONTHS must be a number of months from 1 to 120.")

@@ -22,3 +22,16 @@ def delivered_order(partner, *pairs, admin=None):
 
 def submit_report(partner, *pairs, note=""):
     return report_submit(partner=partner, lines=lines_of(*pairs), by=partner.user, note=note)
+
+
+def request_return(partner, *pairs, note=""):
+    from operations.returns import return_request
+
+    return return_request(partner=partner, lines=lines_of(*pairs), by=partner.user, note=note)
+
+
+def recall(partner, *pairs, admin=None, reason="Retired edition"):
+    from operations.returns import return_recall
+
+    admin = admin or AdminUserFactory()
+    return return_recall(partner=partner, lines=lines_of(*pairs), by=admin, reason=reason)

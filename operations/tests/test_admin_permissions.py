@@ -6,7 +6,8 @@ from django.urls import reverse
 
 from catalog.tests.factories import BookFactory
 from operations.models import Status
-from operations.tests.factories import place_order
+from operations.returns import return_ship
+from operations.tests.factories import delivered_order, place_order, request_return
 
 pytestmark = pytest.mark.django_db
 
@@ -15,7 +16,10 @@ pytestmark = pytest.mark.django_db
 def objects(partner, other_partner):
     book = BookFactory()
     order = place_order(partner, (book, 1))
-    return {"order": order, "book": book, "partner": other_partner}
+    delivered_order(other_partner, (book, 2))
+    ret = request_return(other_partner, (book, 1))
+    return_ship(ret=ret, by=other_partner.user)
+    return {"order": order, "book": book, "partner": other_partner, "return": ret}
 
 
 # (name, args key, GET status for an admin)
@@ -28,6 +32,11 @@ ADMIN_URLS = [
     ("admin:operations_operation_deliver", "order", 302),
     ("admin:operations_operation_reject", "order", 200),
     ("admin:operations_operation_void", "order", 302),
+    ("admin:operations_operation_receive", "return", 200),
+    ("admin:operations_operation_refuse", "return", 302),  # shipped: refused at once
+    ("admin:operations_operation_cancel_return", "return", 405),
+    ("admin:operations_recall", "partner", 200),
+    ("admin:operations_bulk_recall", "book", 200),
     ("admin:operations_operation_export", None, 200),
     ("admin:operations_stock", None, 200),
     ("admin:operations_analytics", None, 200),
@@ -87,6 +96,20 @@ def test_a_partner_posting_to_the_order_desk_changes_nothing(partner_client, obj
     )
     order.refresh_from_db()
     assert order.status == Status.PENDING
+
+
+def test_a_partner_posting_to_the_return_desk_changes_nothing(client, objects):
+    ret, book, other = objects["return"], objects["book"], objects["partner"]
+    client.force_login(other.user)
+    client.post(
+        reverse("admin:operations_operation_receive", args=[ret.pk]),
+        {f"received_{book.pk}": "1", f"damaged_{book.pk}": "0"},
+    )
+    client.post(reverse("admin:operations_recall", args=[other.pk]), {f"copies_{book.pk}": "1"})
+    client.post(reverse("admin:operations_bulk_recall", args=[book.pk]), {"reason": "forged"})
+    ret.refresh_from_db()
+    assert ret.status == Status.SHIPPED
+    assert not ret.partner.operations.filter(status=Status.RECALLED).exists()
 
 
 def test_a_partner_cannot_suspend_another_partner(partner_client, objects):

@@ -48,6 +48,8 @@ def test_export_has_one_row_per_item_with_amounts(admin_client, partner, other_p
         "Quantity",
         "Unit price",
         "Amount",
+        "Copies to return",
+        "Copies damaged",
     ]
     assert len(body) == 4
     sale = next(r for r in body if r[1] == report.reference)
@@ -60,6 +62,8 @@ def test_export_has_one_row_per_item_with_amounts(admin_client, partner, other_p
         "-2",
         "12.50",
         "25.00",
+        "",
+        "",
     ]
     delivery = [r for r in body if r[1] == order.reference]
     assert {r[5] for r in delivery} == {"Nana", "Thérèse Raquin"}

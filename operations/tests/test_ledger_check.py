@@ -121,3 +121,55 @@ def test_a_missing_balance_row_is_named(history, partner):
     ok, out = run_check()
     assert not ok
     assert f"partner {partner.pk}, book {history['book'].pk}: no stock balance row" in out
+
+
+@pytest.fixture
+def returns(partner, admin_user):
+    from operations.returns import Receipt, return_receive, return_ship
+    from operations.tests.factories import request_return
+
+    book = BookFactory()
+    delivered_order(partner, (book, 5), admin=admin_user)
+    received = request_return(partner, (book, 2))
+    return_ship(ret=received, by=partner.user)
+    return_receive(ret=received, by=admin_user, receipts=[Receipt(book.pk, 1, 1)])
+    submit_report(partner)
+    open_return = request_return(partner, (book, 3))
+    return {"book": book, "received": received, "open": open_return}
+
+
+def test_sound_returns_pass(returns):
+    assert check_ledger() == []
+
+
+def test_reserved_copies_that_no_open_return_lists_are_named(returns, partner):
+    row = StockBalance.objects.get(partner=partner, book=returns["book"])
+    StockBalance.objects.filter(pk=row.pk).update(reserved=1)
+    ok, out = run_check()
+    assert not ok
+    assert f"stock balance {row.pk} (partner {partner.pk}, book {returns['book'].pk}): 1 " in out
+    assert "open returns list 3" in out
+
+
+def test_an_open_return_line_whose_quantity_moved_is_named(returns):
+    item = returns["open"].items.get()
+    Item.objects.filter(pk=item.pk).update(quantity=-2)
+    ok, out = run_check()
+    assert not ok
+    assert f"item {item.pk} of return {returns['open'].pk} (not received)" in out
+
+
+def test_a_received_line_with_more_damaged_than_received_is_named(returns):
+    item = returns["received"].items.get()
+    Item.objects.filter(pk=item.pk).update(damaged=None)
+    ok, out = run_check()
+    assert not ok
+    assert f"item {item.pk} of return {returns['received'].pk} (received)" in out
+
+
+def test_a_received_return_whose_copies_changed_breaks_the_balance(returns, partner):
+    item = returns["received"].items.get()
+    Item.objects.filter(pk=item.pk).update(quantity=-2, damaged=0)
+    ok, out = run_check()
+    assert not ok
+    assert "quantity is 4, the ledger says 3" in out

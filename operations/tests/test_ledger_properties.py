@@ -1,7 +1,8 @@
 """Property: whatever partners and admins try, in any order, the ledger's stock equals a
 plain model of the rules, never goes negative, and `ledger_check` finds nothing. Actions on
 an order or report that is no longer open are tried too: they are refused and change
-nothing."""
+nothing. Returns reserve copies (a report or another return cannot take them), are shipped,
+received in part, cancelled or refused."""
 
 from decimal import Decimal
 
@@ -13,9 +14,9 @@ from hypothesis import strategies as st
 
 from accounts.tests.factories import AdminUserFactory, PartnerFactory
 from catalog.tests.factories import BookFactory
-from operations import services
+from operations import returns, services
 from operations.ledger import check_ledger
-from operations.models import EventCounter, Item, Operation
+from operations.models import EventCounter, Item, Operation, StockBalance
 from operations.selectors import stock_quantities_for_partner
 
 BOOKS = 3
@@ -29,8 +30,13 @@ actions = st.lists(
         st.tuples(st.just("reject"), st.just(0), st.just(0)),
         st.tuples(st.just("report"), st.integers(0, BOOKS - 1), st.integers(0, 12)),
         st.tuples(st.just("void"), st.just(0), st.just(0)),
+        st.tuples(st.just("return"), st.integers(0, BOOKS - 1), st.integers(-1, 6)),
+        st.tuples(st.just("ship"), st.just(0), st.just(0)),
+        st.tuples(st.just("receive"), st.just(0), st.integers(0, 6)),
+        st.tuples(st.just("cancel_return"), st.just(0), st.just(0)),
+        st.tuples(st.just("refuse"), st.just(0), st.just(0)),
     ),
-    max_size=25,
+    max_size=30,
 )
 
 
@@ -58,7 +64,16 @@ def _snapshot(partner):
             .order_by("pk")
             .values_list("pk", "status", "counts_in_stock", "counted_seq", "uncounted_seq")
         ),
-        Item.objects.filter(operation__partner=partner).count(),
+        list(
+            Item.objects.filter(operation__partner=partner)
+            .order_by("pk")
+            .values_list("pk", "quantity", "damaged")
+        ),
+        list(
+            StockBalance.objects.filter(partner=partner)
+            .order_by("pk")
+            .values_list("pk", "quantity", "reserved")
+        ),
         EventCounter.objects.filter(partner=partner).values_list("last_seq", flat=True).first(),
     )
 
@@ -73,6 +88,9 @@ def _run(steps):
     reports = []  # recorded reports: (operation, book index, copies, tick)
     last_voided = None
     last_delivery_tick = None
+    reserved = dict.fromkeys(range(BOOKS), 0)
+    open_return = None  # [operation, book index, copies, shipped?] (the latest one open)
+    last_return = None
     for tick, (action, b, q) in enumerate(steps):
         reported_since_delivery = last_delivery_tick is None or any(
             t > last_delivery_tick for *_r, t in reports
@@ -83,9 +101,19 @@ def _run(steps):
             "deliver": open_order is not None and open_order[3],
             "cancel": open_order is not None and not open_order[3],
             "reject": open_order is not None,
-            "report": q <= expected[b],
+            "report": q <= expected[b] - reserved[b],
             "void": bool(reports),
+            "return": open_return is None and 1 <= q <= expected[b] - reserved[b],
+            "ship": open_return is not None and not open_return[3],
+            "receive": open_return is not None and open_return[3],
+            "cancel_return": open_return is not None and not open_return[3],
+            "refuse": open_return is not None and not open_return[3],
         }[action]
+        if action == "return" and open_return is not None:
+            continue  # one open return at a time keeps the model plain
+        ret = open_return[0] if open_return else last_return
+        if action in ("ship", "receive", "cancel_return", "refuse") and ret is None:
+            continue
         target = open_order[0] if open_order else last_order
         if action in ("approve", "deliver", "cancel", "reject") and target is None:
             continue  # nothing ordered yet: there is nothing to name
@@ -123,12 +151,42 @@ def _run(steps):
                 _report, rb, rq, _t = reports.pop()
                 expected[rb] += rq
                 last_voided = report
+            elif action == "return":
+                ret = returns.return_request(
+                    partner=partner, lines=[services.Line(books[b].pk, q)], by=partner.user
+                )
+                open_return = [ret, b, q, False]
+                last_return = ret
+                reserved[b] += q
+            elif action == "ship":
+                returns.return_ship(ret=ret, by=partner.user)
+                open_return[3] = True
+            elif action == "receive":
+                rb, copies = open_return[1], open_return[2]
+                received = min(q, copies)
+                returns.return_receive(
+                    ret=ret,
+                    by=admin,
+                    receipts=[returns.Receipt(books[rb].pk, received, received // 2)],
+                )
+                expected[rb] -= received
+                reserved[rb] -= copies
+                open_return = None
+            elif action in ("cancel_return", "refuse"):
+                if action == "refuse":
+                    returns.return_refuse(ret=ret, by=admin, reason="no")
+                else:
+                    returns.return_cancel(ret=ret, by=partner.user)
+                reserved[open_return[1]] -= open_return[2]
+                open_return = None
         except ValidationError:
             assert not allowed, (action, b, q)
             assert _snapshot(partner) == before, (action, "a refused action changed the ledger")
         else:
             assert allowed, (action, b, q)
         held = stock_quantities_for_partner(partner=partner)
+        stored = StockBalance.objects.stock_of(partner=partner)
         for i, book in enumerate(books):
             assert held.get(book.pk, 0) == expected[i] >= 0
+            assert stored.get(book.pk, (0, 0))[1] == reserved[i] <= expected[i]
         assert check_ledger() == []

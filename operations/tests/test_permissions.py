@@ -5,7 +5,12 @@ from django.urls import reverse
 
 from catalog.tests.factories import BookFactory
 from operations.models import Notification, Status
-from operations.tests.factories import delivered_order, place_order, submit_report
+from operations.tests.factories import (
+    delivered_order,
+    place_order,
+    request_return,
+    submit_report,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -26,6 +31,12 @@ URLS = [
     ("get", "operations:report_new", None, 200, 200),
     ("post", "operations:report_new", None, 200, 200),
     ("get", "operations:report_detail", "report", 200, 404),
+    ("get", "operations:return_new", None, 200, 200),
+    ("post", "operations:return_new", None, 200, 200),
+    ("get", "operations:return_detail", "return", 200, 404),
+    ("get", "operations:return_slip", "return", 200, 404),
+    ("post", "operations:return_ship", "return", 302, 404),
+    ("post", "operations:return_cancel", "return", 302, 404),
     ("get", "operations:history", None, 200, 200),
     ("get", "operations:stock", None, 200, 200),
     ("get", "operations:stock_csv", None, 200, 200),
@@ -42,15 +53,17 @@ ROLES = ["anonymous", "partner", "other_partner", "suspended_partner", "admin"]
 
 @pytest.fixture
 def alices(partner):
-    """Alice's delivered order, her report, then a pending order and a notice about it."""
+    """Alice's delivered order, her report, a requested return, then a pending order and a
+    notice about it."""
     book = BookFactory()
     delivered_order(partner, (book, 3))
     report = submit_report(partner, (book, 1))
+    ret = request_return(partner, (book, 1))
     order = place_order(partner, (book, 1))
     notice = Notification.objects.create(
         recipient=partner.user, operation=order, event=Notification.Event.ORDER_APPROVED
     )
-    return {"order": order, "report": report, "notice": notice}
+    return {"order": order, "report": report, "notice": notice, "return": ret}
 
 
 def login_as(client, role, request):
@@ -96,6 +109,8 @@ def test_permission_grid(
         alices["notice"].refresh_from_db()
         assert alices["order"].status == Status.PENDING
         assert alices["notice"].read_at is None
+        alices["return"].refresh_from_db()
+        assert alices["return"].status == Status.REQUESTED
 
 
 def test_a_suspended_partner_with_a_live_session_is_refused(client, suspended_partner):
@@ -126,6 +141,8 @@ def test_every_portal_url_is_in_the_grid():
         ("get", "operations:order_cancel"),
         ("post", "operations:order_cancel"),
         ("get", "operations:report_detail"),
+        ("get", "operations:return_detail"),
+        ("post", "operations:return_ship"),
         ("post", "operations:notification_read"),
     ],
 )

@@ -81,3 +81,39 @@ def test_seed_demo_refuses_to_run_with_debug_off(settings):
 def test_seed_demo_if_empty_does_nothing_when_users_exist(settings, admin_user):
     seed(settings, "--if-empty")
     assert User.objects.count() == 1
+
+
+def test_the_demo_return_is_shipped_on_the_portal_and_received_in_the_admin(settings, client):
+    """The README's walk-through: partner1 ships its return, the admin receives it, the stock
+    changes and the ledger holds."""
+    from django.urls import reverse
+
+    from operations.ledger import check_ledger
+    from operations.models import StockBalance
+
+    seed(settings)
+    settings.DEBUG = False
+    returns = Operation.objects.returns()
+    assert returns.get(partner__user__email="partner2@example.com").status == Status.RECALLED
+    assert returns.get(partner__user__email="partner8@example.com").status == Status.SHIPPED
+    received = returns.get(partner__user__email="partner7@example.com")
+    assert received.status == Status.RECEIVED
+    assert any(item.shortfall for item in received.items.all())
+
+    alice = partner("partner1@example.com")
+    ret = returns.get(partner=alice, status=Status.REQUESTED)
+    before = dict(StockBalance.objects.filter(partner=alice).values_list("book_id", "quantity"))
+    client.force_login(alice.user)
+    client.post(reverse("operations:return_ship", args=[ret.pk]), {"carrier_reference": "X"})
+    client.force_login(User.objects.get(email="admin@example.com"))
+    data = {}
+    for item in ret.items.all():
+        data[f"received_{item.book_id}"] = item.requested
+        data[f"damaged_{item.book_id}"] = 0
+    client.post(reverse("admin:operations_operation_receive", args=[ret.pk]), data)
+    ret.refresh_from_db()
+    assert ret.status == Status.RECEIVED
+    after = dict(StockBalance.objects.filter(partner=alice).values_list("book_id", "quantity"))
+    for item in ret.items.all():
+        assert after[item.book_id] == before[item.book_id] - item.requested
+    assert check_ledger() == []

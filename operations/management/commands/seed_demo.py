@@ -22,6 +22,13 @@ from operations.models import (
     ReferenceCounter,
     StockBalance,
 )
+from operations.returns import (
+    Receipt,
+    return_recall,
+    return_receive,
+    return_request,
+    return_ship,
+)
 from operations.selectors import stock_quantities_for_partner
 from operations.services import (
     Line,
@@ -289,6 +296,7 @@ class Command(BaseCommand):
             self._history(partner, admin, active_books, rng, start, now, state)
             if state == "suspended":
                 partner_suspend(partner=partner, by=admin, reason="Fermeture pour travaux")
+        self._returns(admin, now)
         # Notices of the past were read when they came; the last weeks' are still new.
         Notification.objects.filter(operation__created_at__lt=now - timedelta(days=30)).update(
             read_at=now
@@ -367,6 +375,49 @@ class Command(BaseCommand):
             return
         with backdated(t + timedelta(days=2)):
             order_deliver(order=order, by=admin)
+
+    def _returns(self, admin, now):
+        """partner1: a requested return to ship; partner8: a shipped return to receive;
+        partner7: a received return with a copy missing and one damaged; partner2: an open
+        recall."""
+        partners = {p.user.email: p for p in Partner.objects.select_related("user")}
+
+        def lines_for(partner, titles=2, copies=2):
+            held = StockBalance.objects.held().filter(partner=partner, quantity__gte=copies)
+            return [
+                Line(book_id=book_id, copies=copies)
+                for book_id in held.order_by("book_id").values_list("book_id", flat=True)[:titles]
+            ]
+
+        p1 = partners["partner1@example.com"]
+        with backdated(now - timedelta(days=2)):
+            return_request(partner=p1, lines=lines_for(p1), by=p1.user, note="Invendus")
+
+        p8 = partners["partner8@example.com"]
+        with backdated(now - timedelta(days=5)):
+            shipped = return_request(partner=p8, lines=lines_for(p8), by=p8.user)
+        with backdated(now - timedelta(days=4)):
+            return_ship(ret=shipped, by=p8.user, carrier_reference="6A12345678901")
+
+        p7 = partners["partner7@example.com"]
+        lines = lines_for(p7, copies=3)
+        with backdated(now - timedelta(days=12)):
+            received = return_request(partner=p7, lines=lines, by=p7.user)
+        with backdated(now - timedelta(days=11)):
+            return_ship(ret=received, by=p7.user)
+        receipts = [Receipt(book_id=line.book_id, received=line.copies) for line in lines]
+        # One copy missing from the first line, one damaged on the second.
+        receipts[0] = Receipt(book_id=lines[0].book_id, received=lines[0].copies - 1)
+        if len(receipts) > 1:
+            receipts[1] = Receipt(book_id=lines[1].book_id, received=lines[1].copies, damaged=1)
+        with backdated(now - timedelta(days=8)):
+            return_receive(ret=received, by=admin, receipts=receipts)
+
+        p2 = partners["partner2@example.com"]
+        with backdated(now - timedelta(days=1)):
+            return_recall(
+                partner=p2, lines=lines_for(p2, titles=1), by=admin, reason="Nouvelle édition"
+            )
 
     def _report(self, partner, rng, at, admin, void_first=False):
         held = stock_quantities_for_partner(partner=partner)
