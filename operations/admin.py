@@ -29,6 +29,7 @@ from accounts.models import Partner
 from catalog.isbn import normalize_isbn
 from catalog.models import Book, Series
 from operations import analytics, exports
+from operations.billing.admin import report_documents_html  # also registers invoices
 from operations.models import Item, Notification, Operation, Status
 from operations.notifications import enqueue_emails
 from operations.services import (
@@ -101,6 +102,7 @@ class OperationAdmin(ServiceActionsMixin, TamperProofActionsMixin, admin.ModelAd
     actions = ["approve", "deliver", "reject", "void", "resend_emails"]
     fieldsets = [
         (None, {"fields": ["reference", "kind", "status", "partner", "counts_in_stock"]}),
+        (gettext_lazy("Invoice"), {"fields": ["billing_documents"]}),
         (gettext_lazy("Notes"), {"fields": ["partner_note", "admin_note"]}),
         (
             gettext_lazy("History"),
@@ -133,6 +135,7 @@ class OperationAdmin(ServiceActionsMixin, TamperProofActionsMixin, admin.ModelAd
         "closed_by",
         "close_reason",
         "deletion",
+        "billing_documents",
     ]
 
     # -- permissions: no adding, no deleting what counts ------------------------------------
@@ -144,6 +147,10 @@ class OperationAdmin(ServiceActionsMixin, TamperProofActionsMixin, admin.ModelAd
         if obj is not None and operation_delete_refusal(obj):
             return False
         return super().has_delete_permission(request, obj)
+
+    @admin.display(description=gettext_lazy("invoice and credit note"))
+    def billing_documents(self, obj):
+        return report_documents_html(obj)
 
     @admin.display(description=gettext_lazy("deletion"))
     def deletion(self, obj):

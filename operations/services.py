@@ -17,6 +17,11 @@ from django.utils.translation import gettext as _
 from accounts.models import Partner, User
 from accounts.services import partner_lock
 from catalog.models import Book
+from operations.billing.services import (
+    billing_delete_refusal,
+    credit_note_issue_for_void,
+    invoice_issue_for_report,
+)
 from operations.models import (
     REFERENCE_PREFIXES,
     Item,
@@ -260,7 +265,7 @@ def report_submit(
         newest = newest_report_pk(partner=partner)
         if newest != expected_newest_pk:
             raise ReportAlreadySent(newest)
-    return _create_operation(
+    report = _create_operation(
         partner=partner,
         kind=Kind.REPORT,
         status=Status.RECORDED,
@@ -270,6 +275,8 @@ def report_submit(
         by=by,
         at=at,
     )
+    invoice_issue_for_report(report=report)  # billing: same transaction (rule 11)
+    return report
 
 
 @transaction.atomic
@@ -280,7 +287,9 @@ def report_void(
     _require_admin(by)
     if not (reason or "").strip():
         raise ValidationError(_("Give a reason for voiding the report."))
-    return _transition(operation=report, to=Status.VOIDED, by=by, at=at, reason=reason)
+    report = _transition(operation=report, to=Status.VOIDED, by=by, at=at, reason=reason)
+    credit_note_issue_for_void(report=report, at=report.closed_at)  # billing: same transaction
+    return report
 
 
 # -- notifications -------------------------------------------------------------------------
@@ -299,6 +308,8 @@ def notification_mark_read(*, user: User, pk: int | None = None, at: datetime | 
 
 def operation_delete_refusal(operation: Operation) -> str | None:
     """Why this operation cannot be hard-deleted, or None if it can."""
+    if refusal := billing_delete_refusal(operation):  # billing: invoices are kept
+        return refusal
     if operation.counts_in_stock:
         return _(
             "%(ref)s cannot be deleted: it counts in the stock (copies delivered or sold). "

@@ -4,7 +4,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
-from django.db import transaction
+from django.db import connection, transaction
 from django.test.utils import override_settings
 from django.utils import timezone
 
@@ -12,6 +12,7 @@ from accounts.models import Partner, User
 from accounts.services import partner_create, partner_suspend
 from catalog.isbn import isbn13_check_digit
 from catalog.models import Book, Series
+from operations.billing.models import BillingDocument, BillingLine
 from operations.models import Notification, Operation, ReferenceCounter
 from operations.selectors import stock_quantities_for_partner
 from operations.services import (
@@ -209,14 +210,23 @@ class Command(BaseCommand):
         if User.objects.filter(email=ADMIN_EMAIL).exists():
             self.stdout.write("Demo data is already loaded (use --reset to start over).")
         else:
-            # The demo history sends no e-mail.
-            with override_settings(EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend"):
+            # The demo history sends no e-mail (nor renders the invoice PDFs to attach).
+            with override_settings(
+                EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend",
+                TASKS={"default": {"BACKEND": "django_tasks.backends.dummy.DummyBackend"}},
+            ):
                 self._seed()
             self.stdout.write(self.style.SUCCESS("Demo data loaded."))
         self._print_logins()
 
     @transaction.atomic
     def _reset(self):
+        # Invoices refuse deletion through the ORM (they are facts): the demo reset, on a
+        # development database, empties their tables with plain SQL.
+        with connection.cursor() as cursor:
+            for model in (BillingLine, BillingDocument):
+                table = connection.ops.quote_name(model._meta.db_table)
+                cursor.execute(f"DELETE FROM {table}")  # noqa: S608 - a table name, no input
         Notification.objects.all().delete()
         Operation.objects.all().delete()
         ReferenceCounter.objects.all().delete()
