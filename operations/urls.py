@@ -1,6 +1,7 @@
 from django.urls import path
 
 from operations import views
+from operations.billing import views as billing_views
 
 app_name = "operations"
 
@@ -18,4 +19,8 @@ urlpatterns = [
     path("history/", views.history, name="history"),
     path("stock/", views.stock, name="stock"),
     path("stock/stock.csv", views.stock_csv, name="stock_csv"),
+    # Invoices and credit notes.
+    path("invoices/", billing_views.invoice_list, name="invoice_list"),
+    path("invoices/<int:pk>/", billing_views.invoice_detail, name="invoice_detail"),
+    path("invoices/<int:pk>/pdf/", billing_views.invoice_pdf, name="invoice_pdf"),
 ]

@@ -7,7 +7,7 @@ and deleting are refused for every admin, superusers included.
 from django.contrib import admin
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpResponse
+from django.http import Http404
 from django.shortcuts import redirect
 from django.urls import path, reverse
 from django.utils import timezone
@@ -17,13 +17,12 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from operations.billing.models import (
-    BillingDocument,
     BillingLine,
     CreditNote,
     Invoice,
     InvoiceStatus,
 )
-from operations.billing.pdf import document_pdf
+from operations.billing.pdf import pdf_response
 from operations.billing.selectors import documents_for_report, lines_for_export
 from operations.exports import csv_response
 
@@ -256,13 +255,6 @@ def report_documents_html(report) -> str:
 
 def _admin_name(document) -> str:
     return "creditnote" if document.is_credit_note else "invoice"
-
-
-def pdf_response(document: BillingDocument, *, download: bool = True) -> HttpResponse:
-    response = HttpResponse(document_pdf(document), content_type="application/pdf")
-    disposition = "attachment" if download else "inline"
-    response["Content-Disposition"] = f'{disposition}; filename="{document.filename}"'
-    return response
 
 
 def lines_csv(documents, *, name: str):

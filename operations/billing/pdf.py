@@ -9,6 +9,7 @@ import hashlib
 
 import facturx
 from django.conf import settings
+from django.http import HttpResponse
 from django.template.loader import render_to_string
 from django.utils import translation
 from django.utils.translation import gettext as _
@@ -91,3 +92,10 @@ def document_pdf(document: BillingDocument) -> bytes:
         },
         lang=document.language,
     )
+
+
+def pdf_response(document: BillingDocument, *, download: bool = True) -> HttpResponse:
+    response = HttpResponse(document_pdf(document), content_type="application/pdf")
+    disposition = "attachment" if download else "inline"
+    response["Content-Disposition"] = f'{disposition}; filename="{document.filename}"'
+    return response

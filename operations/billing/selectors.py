@@ -1,6 +1,6 @@
 """Reads of invoices and credit notes, scoped by partner where a partner reads them."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 
 from django.db.models import DecimalField, Q, QuerySet, Sum, Value
@@ -70,3 +70,19 @@ def billed_money(*, partner=None, report=None) -> BilledMoney:
         revenue=sums["gross"] - sums["gross_credited"],
         amount_due=sums["due"] - sums["due_credited"],
     )
+
+
+def figures_with_billed_money(figures, *, partner):
+    """A partner's figures whose revenue and amount due come from its invoices and credit
+    notes, so that the screen and the paper always agree."""
+    money = billed_money(partner=partner)
+    return replace(figures, revenue=money.revenue, amount_due=money.amount_due)
+
+
+def documents_by_report(*, report_ids) -> dict[int, list[BillingDocument]]:
+    """{report id: [invoice, credit note]} for a page of reports (one query)."""
+    found: dict[int, list[BillingDocument]] = {}
+    rows = BillingDocument.objects.filter(report_id__in=list(report_ids)).order_by("kind", "pk")
+    for document in rows.only("pk", "kind", "number", "report_id", "total_incl_vat"):
+        found.setdefault(document.report_id, []).append(document)
+    return found
