@@ -307,6 +307,7 @@ class PartnerAdmin(ServiceActionsMixin, TamperProofActionsMixin, admin.ModelAdmi
         return HttpResponseRedirect(change_url)
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
+        from operations.billing.selectors import figures_with_billed_money
         from operations.selectors import (
             open_order_for_partner,
             partner_figures,
@@ -319,7 +320,9 @@ class PartnerAdmin(ServiceActionsMixin, TamperProofActionsMixin, admin.ModelAdmi
             extra_context.update(
                 stock=list(stock_for_partner(partner=partner)),
                 open_order=open_order_for_partner(partner=partner),
-                figures=partner_figures(partner=partner),
+                figures=figures_with_billed_money(
+                    partner_figures(partner=partner), partner=partner
+                ),
                 partner=partner,
             )
         return super().change_view(request, object_id, form_url, extra_context)

@@ -70,3 +70,17 @@ def totals_of(lines) -> Totals:
         for name in sums:
             sums[name] += getattr(line, name)
     return Totals(**sums)
+
+
+def amount_due_for(lines, *, commission_rate: Decimal) -> Decimal:
+    """Due to the publisher incl. VAT for (copies, unit price) pairs: what the invoice will say
+    (the VAT rate does not change the amount incl. VAT)."""
+    return sum(
+        (
+            line_amounts(
+                copies=copies, unit_price=price, commission_rate=commission_rate, vat_rate=0
+            ).net_incl_vat
+            for copies, price in lines
+        ),
+        Decimal("0.00"),
+    )

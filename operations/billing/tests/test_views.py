@@ -2,6 +2,7 @@
 
 import csv
 import io
+from decimal import Decimal
 
 import pytest
 from django.urls import reverse
@@ -162,3 +163,23 @@ def test_partners_cannot_reach_the_invoice_admin(partner_client, documents):
     assert partner_client.get(url).status_code == 302
     url = reverse("admin:operations_invoice_pdf", args=[documents["invoice"].pk])
     assert partner_client.get(url).status_code == 302
+
+
+def test_the_report_summary_announces_what_the_invoice_will_say(partner_client, partner):
+    """Rounded per line: two lines of 0.01 at 50 % are due 0.01 + 0.01, not 0.02 x 50 %."""
+    from catalog.tests.factories import BookFactory
+    from operations.billing.models import Invoice
+    from operations.tests.factories import delivered_order
+
+    partner.commission_rate = 50
+    partner.save()
+    books = [BookFactory(price="0.01"), BookFactory(price="0.01")]
+    delivered_order(partner, *[(book, 1) for book in books])
+    url = reverse("operations:report_new")
+    data = {"token": partner_client.get(url).context["form"]["token"].value()}
+    data |= {f"sold_{book.pk}": "1" for book in books}
+    summary = partner_client.post(url, {**data, "action": "review"}).context["summary"]
+    partner_client.post(url, {**data, "action": "submit"})
+    invoice = Invoice.objects.get(partner=partner)
+    assert summary["due"] == invoice.total_incl_vat == Decimal("0.02")
+    assert summary["revenue"] == invoice.total_gross

@@ -2,9 +2,14 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 from django_tasks import task_backends
 
+from operations.billing.tasks import send_billing_document_email
 from operations.tasks import send_invitation_email, send_notification_email
 
-EMAIL_TASKS = [send_notification_email.module_path, send_invitation_email.module_path]
+EMAIL_TASKS = [
+    send_notification_email.module_path,
+    send_invitation_email.module_path,
+    send_billing_document_email.module_path,  # invoices and credit notes
+]
 
 
 class Command(BaseCommand):
