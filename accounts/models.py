@@ -1,3 +1,5 @@
+from contextlib import contextmanager
+from contextvars import ContextVar
 from decimal import Decimal
 
 from django.conf import settings
@@ -7,6 +9,22 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
+
+_purge = ContextVar("purge_allowed", default=False)
+
+
+@contextmanager
+def purge_allowed():
+    """Let rows that are otherwise never deleted go (seed_demo --reset only)."""
+    token = _purge.set(True)
+    try:
+        yield
+    finally:
+        _purge.reset(token)
+
+
+def purge_is_allowed() -> bool:
+    return _purge.get()
 
 
 def default_commission_rate() -> Decimal:

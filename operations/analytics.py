@@ -11,7 +11,19 @@ from datetime import date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.core.exceptions import ValidationError
-from django.db.models import Count, DecimalField, ExpressionWrapper, F, Max, Q, QuerySet, Sum
+from django.db.models import (
+    Count,
+    DecimalField,
+    Exists,
+    ExpressionWrapper,
+    F,
+    Max,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+)
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
@@ -127,21 +139,15 @@ def stock_summary(rows: list[StockRow]) -> dict:
 
 
 def partners_awaiting_report() -> QuerySet:
-    """Partners whose last delivery has no recorded sales report after it (rule 2)."""
+    """Partners with a delivery that no recorded sales report follows (rule 2), longest
+    waiting first."""
+    awaiting = Operation.objects.deliveries_awaiting_report().filter(partner=OuterRef("pk"))
     return (
-        Partner.objects.annotate(
-            last_delivery_at=Max(
-                "operations__delivered_at",
-                filter=Q(operations__kind=Kind.ORDER, operations__status=Status.DELIVERED),
-            ),
-            last_report_at=Max(
-                "operations__created_at",
-                filter=Q(operations__kind=Kind.REPORT, operations__status=Status.RECORDED),
-            ),
+        Partner.objects.filter(Exists(awaiting))
+        .annotate(
+            last_delivery_at=Subquery(awaiting.order_by("-counted_seq").values("delivered_at")[:1])
         )
-        .filter(last_delivery_at__isnull=False)
-        .filter(Q(last_report_at__isnull=True) | Q(last_report_at__lte=F("last_delivery_at")))
-        .order_by("last_delivery_at")
+        .order_by("last_delivery_at", "pk")
     )
 
 

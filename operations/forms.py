@@ -1,5 +1,6 @@
 """Parsing and clean-up for the partner portal's forms. Nothing here writes to the database."""
 
+import re
 from decimal import Decimal
 
 import django_filters
@@ -248,9 +249,44 @@ class ReportForm(forms.Form):
             )
         return newest_pk
 
+    # Sent by the page besides the fields: the CSRF token and the button pressed.
+    PAGE_KEYS = frozenset({"csrfmiddlewaretoken", "action"})
+    LINE_KEY = re.compile(r"^(sold|shelf)_(\d{1,18})$")
+
+    def _tampering_errors(self) -> list[str]:
+        """A line for a book not held, a field the form does not know, or a field sent twice
+        refuses the whole report (rule 9): nothing is dropped in silence."""
+        errors, strangers = [], set()
+        for name in self.data:
+            if name in self.fields or name in self.PAGE_KEYS:
+                if len(self.data.getlist(name)) > 1:
+                    errors.append(
+                        _("The form sent “%(name)s” twice: nothing was recorded.") % {"name": name}
+                    )
+                continue
+            match = self.LINE_KEY.match(name)
+            if match:
+                strangers.add(int(match[2]))
+            else:
+                errors.append(
+                    _("The form sent a field it does not know (“%(name)s”): nothing was recorded.")
+                    % {"name": name[:40]}
+                )
+        if strangers:
+            titles = dict(Book.objects.filter(pk__in=strangers).values_list("pk", "title"))
+            for pk in sorted(strangers):
+                errors.append(
+                    _("You hold no copies of %(title)s: nothing was recorded.")
+                    % {"title": titles.get(pk) or _("book #%(id)s") % {"id": pk}}
+                )
+        return errors
+
     def clean(self):
         cleaned = super().clean()
         self.sold: dict[int, int] = {}
+        tampered = self._tampering_errors()
+        if tampered:
+            raise forms.ValidationError(tampered)
         for row in self.stock_rows:
             pk, held = row["book_id"], row["quantity"]
             sold_name, shelf_name = f"sold_{pk}", f"shelf_{pk}"

@@ -6,52 +6,39 @@ operations that count: delivered orders (+q) and recorded sales reports (-q). Th
 with kind and status, so that stock queries need one indexed filter.
 """
 
+from dataclasses import dataclass
+from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.translation import gettext_lazy as _
 
-
-class Kind(models.TextChoices):
-    ORDER = "order", _("Order")
-    REPORT = "report", _("Sales report")
-    # A return of unsold copies fits here later: kind "return", statuses pending → received,
-    # items with negative quantities, counting in stock once received.
-
-
-class Status(models.TextChoices):
-    PENDING = "pending", _("Pending")
-    APPROVED = "approved", _("Approved")
-    DELIVERED = "delivered", _("Delivered")
-    CANCELLED = "cancelled", _("Cancelled")
-    REJECTED = "rejected", _("Rejected")
-    RECORDED = "recorded", _("Recorded")
-    VOIDED = "voided", _("Voided")
-
-
-OPEN_ORDER_STATUSES = (Status.PENDING, Status.APPROVED)
-
-# Allowed transitions, per kind: status -> statuses it may move to.
-TRANSITIONS = {
-    Kind.ORDER: {
-        Status.PENDING: {Status.APPROVED, Status.CANCELLED, Status.REJECTED},
-        Status.APPROVED: {Status.DELIVERED, Status.REJECTED},
-    },
-    Kind.REPORT: {
-        Status.RECORDED: {Status.VOIDED},
-    },
-}
-
-REFERENCE_PREFIXES = {Kind.ORDER: "ORD", Kind.REPORT: "REP"}
-
-# A stock-counting operation is exactly a delivered order or a recorded report.
-COUNTS_IN_STOCK = models.Q(kind=Kind.ORDER, status=Status.DELIVERED) | models.Q(
-    kind=Kind.REPORT, status=Status.RECORDED
+from operations.lifecycle import (
+    COUNTS_IN_STOCK,
+    NEEDS_REASON,
+    OPEN_ORDER_STATUSES,
+    REFERENCE_PREFIXES,
+    STATES,
+    STATUS_FITS_KIND,
+    Kind,
+    Status,
+    can_become,
+    counts_in_stock,
 )
+
+__all__ = [
+    "COUNTS_IN_STOCK",
+    "OPEN_ORDER_STATUSES",
+    "REFERENCE_PREFIXES",
+    "STATES",
+    "Kind",
+    "Status",
+    "counts_in_stock",
+]
 
 
 def cents(amount) -> Decimal:
@@ -80,6 +67,44 @@ class ReferenceCounter(models.Model):
         return f"{self.prefix}-{self.year}: {self.last_value}"
 
 
+class EventCounter(models.Model):
+    """The last event number handed out to a partner: each stock-counting event (a delivery,
+    a recorded report, a void) takes the next one under the partner's lock, so the numbers
+    give the order in which events were committed, whatever the clocks say."""
+
+    partner = models.OneToOneField(
+        "accounts.Partner",
+        on_delete=models.PROTECT,
+        primary_key=True,
+        related_name="event_counter",
+        verbose_name=_("partner"),
+    )
+    last_seq = models.PositiveIntegerField(_("last event number"), default=0)
+
+    class Meta:
+        verbose_name = _("event counter")
+        verbose_name_plural = _("event counters")
+
+    def __str__(self):
+        return f"{self.partner_id}: {self.last_seq}"
+
+
+class LedgerProtected(Exception):
+    """Raised when a delete would rewrite the ledger (copies delivered or sold)."""
+
+
+def _refuse_ledger_delete(counting: bool) -> None:
+    from accounts.models import purge_is_allowed
+
+    if counting and not purge_is_allowed():
+        raise LedgerProtected(
+            _(
+                "Operations that count in stock (copies delivered or sold) are never deleted: "
+                "reject or void them instead."
+            )
+        )
+
+
 class OperationQuerySet(models.QuerySet):
     def orders(self):
         return self.filter(kind=Kind.ORDER)
@@ -92,6 +117,74 @@ class OperationQuerySet(models.QuerySet):
 
     def counting(self):
         return self.filter(counts_in_stock=True)
+
+    def deliveries_awaiting_report(self):
+        """Rule 2, stated once: delivered orders that no recorded sales report follows.
+
+        "Follows" is the partner's event order (`counted_seq`, handed out under the partner's
+        lock), never a comparison of clocks. A report voided since no longer counts.
+        """
+        later_report = Operation.objects.filter(
+            partner=models.OuterRef("partner"),
+            kind=Kind.REPORT,
+            status=Status.RECORDED,
+            counted_seq__gt=models.OuterRef("counted_seq"),
+        )
+        return self.filter(kind=Kind.ORDER, status=Status.DELIVERED).exclude(
+            models.Exists(later_report)
+        )
+
+    def ordering_state(self, *, partner, exclude_pk=None) -> "OrderingState":
+        """Whether `partner` may place an order now (rules 1 and 2), and if not, why."""
+        mine = self.filter(partner=partner)
+        open_orders = mine.open_orders()
+        if exclude_pk is not None:
+            open_orders = open_orders.exclude(pk=exclude_pk)
+        open_order = open_orders.order_by("-created_at", "-pk").first()
+        if open_order is not None:
+            return OrderingState("open_order", open_order=open_order)
+        awaiting = mine.deliveries_awaiting_report().order_by("-counted_seq").first()
+        if awaiting is not None:
+            return OrderingState("awaiting_report", last_delivery_at=awaiting.delivered_at)
+        return OrderingState("can_order")
+
+    def delete(self):
+        _refuse_ledger_delete(self.filter(counts_in_stock=True).exists())
+        return super().delete()
+
+
+@dataclass(frozen=True)
+class OrderingState:
+    """Whether a partner may place an order now, and if not, why and what to do."""
+
+    code: str  # "can_order", "open_order", "awaiting_report"
+    open_order: "Operation | None" = None
+    last_delivery_at: datetime | None = None
+
+    @property
+    def can_order(self) -> bool:
+        return self.code == "can_order"
+
+    @property
+    def reason(self) -> str:
+        if self.code == "open_order":
+            order = self.open_order
+            if order.status == Status.PENDING:
+                return _(
+                    "Your order %(ref)s is waiting for approval: one order at a time. You can "
+                    "cancel it while it is pending."
+                ) % {"ref": order.reference}
+            return _(
+                "Your order %(ref)s is approved and on its way: one order at a time. Once it "
+                "is delivered, report your sales, then order again."
+            ) % {"ref": order.reference}
+        if self.code == "awaiting_report":
+            when = formats.date_format(timezone.localtime(self.last_delivery_at), "DATE_FORMAT")
+            return _(
+                "Report your sales since the delivery of %(date)s before ordering again "
+                "(a report saying nothing was sold counts)."
+            ) % {"date": when}
+        return _("You can order.")
 
 
 class Operation(models.Model):
@@ -109,6 +202,17 @@ class Operation(models.Model):
     partner_note = models.TextField(_("partner note"), blank=True, max_length=2000)
     admin_note = models.TextField(_("admin note"), blank=True, max_length=2000)
     counts_in_stock = models.BooleanField(_("counts in stock"), default=False, editable=False)
+    # The partner's event numbers (Partner.event_seq, taken under the partner's lock): the
+    # order of events that rule 2 and the ledger check read, whatever the clocks say.
+    opened_at_seq = models.PositiveIntegerField(
+        _("partner event number when written"), default=0, editable=False
+    )
+    counted_seq = models.PositiveIntegerField(
+        _("event number: counted in stock"), null=True, blank=True, editable=False
+    )
+    uncounted_seq = models.PositiveIntegerField(
+        _("event number: no longer counted"), null=True, blank=True, editable=False
+    )
     commission_rate = models.DecimalField(
         _("commission rate (%)"),
         max_digits=5,
@@ -175,29 +279,32 @@ class Operation(models.Model):
                 condition=models.Q(kind=Kind.ORDER, status__in=OPEN_ORDER_STATUSES),
                 name="one_open_order_per_partner",
             ),
-            models.CheckConstraint(
-                condition=models.Q(
-                    kind=Kind.ORDER,
-                    status__in=[
-                        Status.PENDING,
-                        Status.APPROVED,
-                        Status.DELIVERED,
-                        Status.CANCELLED,
-                        Status.REJECTED,
-                    ],
-                )
-                | models.Q(kind=Kind.REPORT, status__in=[Status.RECORDED, Status.VOIDED]),
-                name="operation_status_fits_kind",
-            ),
+            models.CheckConstraint(condition=STATUS_FITS_KIND, name="operation_status_fits_kind"),
             models.CheckConstraint(
                 condition=(COUNTS_IN_STOCK & models.Q(counts_in_stock=True))
                 | (~COUNTS_IN_STOCK & models.Q(counts_in_stock=False)),
                 name="operation_counts_in_stock_matches_status",
             ),
             models.CheckConstraint(
-                condition=~models.Q(status__in=[Status.REJECTED, Status.VOIDED])
-                | ~models.Q(close_reason=""),
+                condition=~models.Q(status__in=NEEDS_REASON) | ~models.Q(close_reason=""),
                 name="operation_reject_void_has_reason",
+            ),
+            # An operation that counts has its event number; one that stopped counting has
+            # both, the second after the first.
+            models.CheckConstraint(
+                condition=models.Q(counts_in_stock=False) | models.Q(counted_seq__isnull=False),
+                name="operation_counting_has_seq",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(uncounted_seq__isnull=True)
+                | models.Q(counts_in_stock=False, counted_seq__lt=models.F("uncounted_seq")),
+                name="operation_uncounted_after_counted",
+            ),
+            models.UniqueConstraint(
+                fields=["partner", "counted_seq"], name="operation_counted_seq_unique"
+            ),
+            models.UniqueConstraint(
+                fields=["partner", "uncounted_seq"], name="operation_uncounted_seq_unique"
             ),
         ]
         indexes = [
@@ -229,7 +336,7 @@ class Operation(models.Model):
         return self.can_become(Status.CANCELLED)
 
     def can_become(self, status: str) -> bool:
-        return status in TRANSITIONS.get(self.kind, {}).get(self.status, set())
+        return can_become(self.kind, self.status, status)
 
     def amount_due(self, revenue: Decimal) -> Decimal:
         """Due to the publisher for `revenue` sold in this report, at its recorded commission."""
@@ -249,6 +356,11 @@ class Operation(models.Model):
     def set_pending_lines(self, lines: list["Item"]) -> None:
         self._pending_lines = lines
 
+    def delete(self, *args, **kwargs):
+        # Its items would go with it (cascade) and rewrite the stock.
+        _refuse_ledger_delete(self.counts_in_stock)
+        return super().delete(*args, **kwargs)
+
     # -- the rules this model states -----------------------------------------------------
 
     def clean(self):
@@ -263,7 +375,7 @@ class Operation(models.Model):
                 errors += self._new_order_errors()
             elif self.kind == Kind.REPORT:
                 errors += self._new_report_errors()
-        if self.status in (Status.REJECTED, Status.VOIDED) and not self.close_reason.strip():
+        if self.status in NEEDS_REASON and not self.close_reason.strip():
             errors.append(_("Give a reason."))
         if errors:
             raise ValidationError(errors)
@@ -287,9 +399,7 @@ class Operation(models.Model):
 
     def _new_order_errors(self) -> list:
         # Rules 1 and 2: one open order; report the last delivery before reordering.
-        from operations.selectors import ordering_state
-
-        state = ordering_state(partner=self.partner, exclude_pk=self.pk)
+        state = Operation.objects.ordering_state(partner=self.partner, exclude_pk=self.pk)
         if not state.can_order:
             return [state.reason]
         # Rule 4: well-formed lines, no retired books.
@@ -305,10 +415,8 @@ class Operation(models.Model):
 
     def _new_report_errors(self) -> list:
         # Rule 3: a report only sells copies the partner holds. No lines = nothing sold.
-        from operations.selectors import stock_quantities_for_partner
-
         errors = self._line_errors(sign=-1)
-        held = stock_quantities_for_partner(partner=self.partner)
+        held = Item.objects.held_by(partner=self.partner)
         for line in self.lines:
             copies = -line.quantity
             in_stock = held.get(line.book_id, 0)
@@ -323,6 +431,28 @@ class Operation(models.Model):
                         % {"title": line.book.title, "held": in_stock, "sold": copies}
                     )
         return errors
+
+
+class ItemQuerySet(models.QuerySet):
+    def counting(self):
+        """The lines that make up stock: those of operations that count."""
+        return self.filter(operation__counts_in_stock=True)
+
+    def held_by(self, *, partner) -> dict[int, int]:
+        """{book_id: copies held} for every book the partner holds (one query)."""
+        rows = (
+            self.counting()
+            .filter(operation__partner=partner)
+            .values("book_id")
+            .annotate(held=models.Sum("quantity"))
+            .filter(held__gt=0)
+            .values_list("book_id", "held")
+        )
+        return dict(rows)
+
+    def delete(self):
+        _refuse_ledger_delete(self.filter(operation__counts_in_stock=True).exists())
+        return super().delete()
 
 
 class Item(models.Model):
@@ -345,6 +475,8 @@ class Item(models.Model):
         validators=[MinValueValidator(Decimal("0"))],
     )
 
+    objects = ItemQuerySet.as_manager()
+
     class Meta:
         verbose_name = _("item")
         verbose_name_plural = _("items")
@@ -362,6 +494,12 @@ class Item(models.Model):
 
     def __str__(self):
         return f"{self.book} × {self.quantity}"
+
+    def delete(self, *args, **kwargs):
+        _refuse_ledger_delete(
+            Operation.objects.filter(pk=self.operation_id, counts_in_stock=True).exists()
+        )
+        return super().delete(*args, **kwargs)
 
     @property
     def copies(self) -> int:

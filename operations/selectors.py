@@ -1,7 +1,6 @@
 """Reads over the ledger. Each stock figure is one aggregate query over counting items."""
 
 from dataclasses import dataclass
-from datetime import datetime
 from decimal import Decimal
 
 from django.db.models import (
@@ -17,11 +16,9 @@ from django.db.models import (
 )
 from django.db.models.functions import Abs, Coalesce
 from django.shortcuts import get_object_or_404
-from django.utils import formats, timezone
-from django.utils.translation import gettext as _
 
 from accounts.models import Partner
-from operations.models import Item, Kind, Operation, Status, cents
+from operations.models import Item, Kind, Operation, OrderingState, Status, cents
 
 ZERO_EUR = Value(Decimal("0.00"), output_field=DecimalField(max_digits=14, decimal_places=2))
 
@@ -60,81 +57,21 @@ def last_report_for_partner(*, partner: Partner) -> Operation | None:
 # -- the ordering rule, in plain words --------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class OrderingState:
-    """Whether a partner may place an order now, and if not, why and what to do."""
-
-    code: str  # "can_order", "open_order", "awaiting_report"
-    open_order: Operation | None = None
-    last_delivery_at: datetime | None = None
-
-    @property
-    def can_order(self) -> bool:
-        return self.code == "can_order"
-
-    @property
-    def reason(self) -> str:
-        if self.code == "open_order":
-            order = self.open_order
-            if order.status == Status.PENDING:
-                return _(
-                    "Your order %(ref)s is waiting for approval: one order at a time. You can "
-                    "cancel it while it is pending."
-                ) % {"ref": order.reference}
-            return _(
-                "Your order %(ref)s is approved and on its way: one order at a time. Once it "
-                "is delivered, report your sales, then order again."
-            ) % {"ref": order.reference}
-        if self.code == "awaiting_report":
-            when = formats.date_format(timezone.localtime(self.last_delivery_at), "DATE_FORMAT")
-            return _(
-                "Report your sales since the delivery of %(date)s before ordering again "
-                "(a report saying nothing was sold counts)."
-            ) % {"date": when}
-        return _("You can order.")
-
-
 def ordering_state(*, partner: Partner, exclude_pk=None) -> OrderingState:
-    open_orders = Operation.objects.open_orders().filter(partner=partner)
-    if exclude_pk is not None:
-        open_orders = open_orders.exclude(pk=exclude_pk)
-    open_order = open_orders.order_by("-created_at").first()
-    if open_order is not None:
-        return OrderingState("open_order", open_order=open_order)
-    last_delivery_at = (
-        Operation.objects.orders()
-        .filter(partner=partner, status=Status.DELIVERED)
-        .aggregate(last=Max("delivered_at"))["last"]
-    )
-    if last_delivery_at is not None:
-        reported = (
-            Operation.objects.reports()
-            .filter(partner=partner, status=Status.RECORDED, created_at__gt=last_delivery_at)
-            .exists()
-        )
-        if not reported:
-            return OrderingState("awaiting_report", last_delivery_at=last_delivery_at)
-    return OrderingState("can_order", last_delivery_at=last_delivery_at)
+    """Rules 1 and 2 for `partner`, as the model states them (Operation.clean uses the same)."""
+    return Operation.objects.ordering_state(partner=partner, exclude_pk=exclude_pk)
 
 
 # -- stock -----------------------------------------------------------------------------------
 
 
 def _counting_items() -> QuerySet:
-    return Item.objects.filter(operation__counts_in_stock=True)
+    return Item.objects.counting()
 
 
 def stock_quantities_for_partner(*, partner: Partner) -> dict[int, int]:
     """{book_id: copies held} for every book the partner holds (one query)."""
-    rows = (
-        _counting_items()
-        .filter(operation__partner=partner)
-        .values("book_id")
-        .annotate(held=Sum("quantity"))
-        .filter(held__gt=0)
-        .values_list("book_id", "held")
-    )
-    return dict(rows)
+    return Item.objects.held_by(partner=partner)
 
 
 def stock_for_partner(*, partner: Partner) -> QuerySet:

@@ -17,13 +17,17 @@ from django.utils.translation import gettext as _
 from accounts.models import Partner, User
 from accounts.services import partner_lock
 from catalog.models import Book
+from operations import clock
 from operations.billing.services import (
     billing_delete_refusal,
     credit_note_issue_for_void,
     invoice_issue_for_report,
 )
+from operations.lifecycle import STATES, counts_in_stock
+from operations.lifecycle import transition_refusal as _refusal
 from operations.models import (
     REFERENCE_PREFIXES,
+    EventCounter,
     Item,
     Kind,
     Notification,
@@ -56,6 +60,20 @@ def _next_reference(*, kind: str, at: datetime) -> str:
     return f"{prefix}-{year}-{value:05d}"
 
 
+def _last_event(partner: Partner) -> int:
+    """The partner's last event number (0 before any). The caller holds the partner's lock."""
+    counter, _created = EventCounter.objects.get_or_create(partner=partner)
+    return counter.last_seq
+
+
+def _take_event(partner: Partner, seq: int) -> None:
+    """Hand out number `seq`, the one after the last. The partner's lock makes numbers go out
+    one at a time, in commit order; the guard refuses any other number."""
+    taken = EventCounter.objects.filter(partner=partner, last_seq=seq - 1).update(last_seq=seq)
+    if taken != 1:
+        raise ValidationError(_("This operation was changed meanwhile; reload and try again."))
+
+
 def _build_items(*, operation: Operation, lines: list[Line], sign: int) -> list[Item]:
     book_ids = {line.book_id for line in lines}
     books = Book.objects.in_bulk(book_ids)
@@ -82,13 +100,12 @@ def _create_operation(
     kind: str,
     status: str,
     lines: list[Line],
-    sign: int,
     note: str,
     by: User,
-    at: datetime | None,
 ) -> Operation:
     """Write a new operation for `partner`, whose row the caller has locked."""
-    at = at or timezone.now()
+    at = clock.now()
+    counting = counts_in_stock(kind, status)
     operation = Operation(
         kind=kind,
         status=status,
@@ -96,12 +113,19 @@ def _create_operation(
         partner_note=(note or "").strip(),
         created_at=at,
         created_by=by,
-        counts_in_stock=(kind == Kind.REPORT and status == Status.RECORDED),
+        counts_in_stock=counting,
+        opened_at_seq=_last_event(partner),
         commission_rate=partner.commission_rate if kind == Kind.REPORT else None,
     )
-    operation.set_pending_lines(_build_items(operation=operation, lines=lines, sign=sign))
+    operation.set_pending_lines(
+        _build_items(operation=operation, lines=lines, sign=STATES[kind].sign)
+    )
+    if counting:
+        operation.counted_seq = operation.opened_at_seq + 1
     operation.full_clean(exclude=["reference", "created_by"])
     operation.reference = _next_reference(kind=kind, at=at)
+    if counting:
+        _take_event(partner, operation.counted_seq)
     operation.save()
     for item in operation.lines:
         item.operation = operation
@@ -118,23 +142,19 @@ def _transition(
     operation: Operation,
     to: str,
     by: User,
-    at: datetime | None = None,
     reason: str = "",
     admin_note: str | None = None,
 ) -> Operation:
-    at = at or timezone.now()
-    partner_lock(partner_id=operation.partner_id)
-    # Re-read under the lock: the caller's copy may be stale.
+    partner = partner_lock(partner_id=operation.partner_id)
+    # The clock is read once the lock is held, and the state re-read under it: the caller's
+    # copy may be stale.
+    at = clock.now()
     current = Operation.objects.select_related("partner").get(pk=operation.pk)
     before = current.status
     if not current.can_become(to):
         raise ValidationError(transition_refusal(current, to))
-    fields = {
-        "status": to,
-        "counts_in_stock": (current.kind, to)
-        in {(Kind.ORDER, Status.DELIVERED), (Kind.REPORT, Status.RECORDED)},
-        "updated_at": at,
-    }
+    counting = counts_in_stock(current.kind, to)
+    fields = {"status": to, "counts_in_stock": counting, "updated_at": at}
     if to == Status.APPROVED:
         fields.update(approved_at=at, approved_by=by)
     elif to == Status.DELIVERED:
@@ -143,9 +163,20 @@ def _transition(
         fields.update(closed_at=at, closed_by=by, close_reason=(reason or "").strip())
     if admin_note is not None:
         fields["admin_note"] = admin_note.strip()
+    # A stock event (counted from now, or no longer counted) takes the partner's next number:
+    # the order that rule 2 and the ledger check read.
+    event = None
+    if counting and current.counted_seq is None:
+        event = "counted_seq"
+    elif not counting and current.counted_seq is not None:
+        event = "uncounted_seq"
+    if event:
+        fields[event] = _last_event(partner) + 1
     for name, value in fields.items():
         setattr(current, name, value)
     current.full_clean(exclude=["created_by", "reference"])
+    if event:
+        _take_event(partner, fields[event])
     # Guarded by the old status: a transition applied meanwhile makes this one a no-op.
     updated = Operation.objects.filter(pk=current.pk, status=before).update(**fields)
     if updated != 1:
@@ -168,7 +199,6 @@ def order_place(
     lines: list[Line],
     by: User,
     note: str = "",
-    at: datetime | None = None,
 ) -> Operation:
     """A partner asks for a delivery. Rules 1, 2 and 4, under the partner's lock."""
     if by.pk != partner.user_id:
@@ -178,50 +208,44 @@ def order_place(
         kind=Kind.ORDER,
         status=Status.PENDING,
         lines=lines,
-        sign=1,
         note=note,
         by=by,
-        at=at,
     )
     _notify("order_placed", order)
     return order
 
 
 @transaction.atomic
-def order_cancel(*, order: Operation, by: User, at: datetime | None = None) -> Operation:
+def order_cancel(*, order: Operation, by: User) -> Operation:
     """The partner withdraws its own pending order (rule 5)."""
     if by.pk != order.partner.user_id:
         raise ValidationError(_("Only the partner itself can cancel its order."))
-    return _transition(operation=order, to=Status.CANCELLED, by=by, at=at)
+    return _transition(operation=order, to=Status.CANCELLED, by=by)
 
 
 @transaction.atomic
-def order_approve(
-    *, order: Operation, by: User, admin_note: str | None = None, at: datetime | None = None
-) -> Operation:
+def order_approve(*, order: Operation, by: User, admin_note: str | None = None) -> Operation:
     _require_admin(by)
-    order = _transition(operation=order, to=Status.APPROVED, by=by, at=at, admin_note=admin_note)
+    order = _transition(operation=order, to=Status.APPROVED, by=by, admin_note=admin_note)
     _notify("order_approved", order)
     return order
 
 
 @transaction.atomic
-def order_deliver(*, order: Operation, by: User, at: datetime | None = None) -> Operation:
+def order_deliver(*, order: Operation, by: User) -> Operation:
     """The copies reach the partner: from now on they count in its stock."""
     _require_admin(by)
-    order = _transition(operation=order, to=Status.DELIVERED, by=by, at=at)
+    order = _transition(operation=order, to=Status.DELIVERED, by=by)
     _notify("order_delivered", order)
     return order
 
 
 @transaction.atomic
-def order_reject(
-    *, order: Operation, by: User, reason: str, at: datetime | None = None
-) -> Operation:
+def order_reject(*, order: Operation, by: User, reason: str) -> Operation:
     _require_admin(by)
     if not (reason or "").strip():
         raise ValidationError(_("Give a reason for the rejection."))
-    order = _transition(operation=order, to=Status.REJECTED, by=by, at=at, reason=reason)
+    order = _transition(operation=order, to=Status.REJECTED, by=by, reason=reason)
     _notify("order_rejected", order)
     return order
 
@@ -250,7 +274,6 @@ def report_submit(
     lines: list[Line],
     by: User,
     note: str = "",
-    at: datetime | None = None,
     expected_newest_pk: int | None = None,
 ) -> Operation:
     """Record copies sold (rule 3, under the partner's lock). No lines: nothing sold.
@@ -270,24 +293,20 @@ def report_submit(
         kind=Kind.REPORT,
         status=Status.RECORDED,
         lines=lines,
-        sign=-1,
         note=note,
         by=by,
-        at=at,
     )
     invoice_issue_for_report(report=report)  # billing: same transaction (rule 11)
     return report
 
 
 @transaction.atomic
-def report_void(
-    *, report: Operation, by: User, reason: str, at: datetime | None = None
-) -> Operation:
+def report_void(*, report: Operation, by: User, reason: str) -> Operation:
     """Cancel a wrong report: its copies come back into stock; the rows stay."""
     _require_admin(by)
     if not (reason or "").strip():
         raise ValidationError(_("Give a reason for voiding the report."))
-    report = _transition(operation=report, to=Status.VOIDED, by=by, at=at, reason=reason)
+    report = _transition(operation=report, to=Status.VOIDED, by=by, reason=reason)
     credit_note_issue_for_void(report=report, at=report.closed_at)  # billing: same transaction
     return report
 
@@ -341,19 +360,10 @@ def _notify(event: str, operation: Operation) -> None:
 
 
 def transition_refusal(operation: Operation, to: str) -> str:
-    """Why `operation` cannot move to status `to`, in plain words."""
-    ref = operation.reference
-    status = operation.get_status_display().lower()
-    messages = {
-        Status.APPROVED: _("%(ref)s is %(status)s: only a pending order can be approved."),
-        Status.DELIVERED: _("%(ref)s is %(status)s: only an approved order can be delivered."),
-        Status.CANCELLED: _("%(ref)s is %(status)s: only a pending order can be cancelled."),
-        Status.REJECTED: _(
-            "%(ref)s is %(status)s: only a pending or approved order can be rejected."
-        ),
-        Status.VOIDED: _("%(ref)s is %(status)s: only a recorded sales report can be voided."),
-    }
-    return messages.get(to, _("%(ref)s is %(status)s: this change is not allowed.")) % {
-        "ref": ref,
-        "status": status,
-    }
+    """Why `operation` cannot move to status `to`, in plain words (from the state table)."""
+    return _refusal(
+        kind=operation.kind,
+        reference=operation.reference,
+        status_label=operation.get_status_display(),
+        to=to,
+    )

@@ -180,4 +180,9 @@ def _totals_and_lines() -> list[str]:
     return problems
 
 
-__all__ = ["billing_violations"]
+def ledger_violations():
+    """The billing violations as `manage.py ledger_check` lists them (registered in apps.py)."""
+    from operations.ledger import Violation
+
+    for message in billing_violations():
+        yield Violation("billing", message)

@@ -18,6 +18,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from operations import clock
 from operations.billing.models import (
     NUMBER_PREFIXES,
     BillingDocument,
@@ -164,7 +165,7 @@ def credit_note_issue_for_void(
         return None
     if CreditNote.objects.filter(credited_invoice=invoice).exists():
         return None  # already credited (the void is guarded by its status; this is a backstop)
-    at = at or getattr(report, "closed_at", None) or timezone.now()
+    at = at or getattr(report, "closed_at", None) or clock.now()
     issue_date = timezone.localtime(at).date()
     year, sequence, number = next_number(kind=DocumentKind.CREDIT_NOTE, at=at)
     copied = {

@@ -42,6 +42,7 @@ def grow_history(partner, n: int, *, admin) -> Operation:
         counts_in_stock=True,
         partner=partner,
         reference=f"BLK{batch:02d}-D",
+        counted_seq=batch * 10000 + 1,
         created_at=start,
         created_by=user,
         approved_at=start,
@@ -63,6 +64,7 @@ def grow_history(partner, n: int, *, admin) -> Operation:
                     counts_in_stock=True,
                     partner=partner,
                     reference=f"BLK{batch:02d}-R{i:04d}",
+                    counted_seq=batch * 10000 + 2 + i,
                     created_at=at,
                     created_by=user,
                 )

@@ -23,6 +23,7 @@ from operations.analytics import (
     sales_totals,
     slow_movers,
 )
+from operations.clock import backdated
 from operations.services import (
     order_approve,
     order_cancel,
@@ -46,13 +47,17 @@ def paris(*args) -> datetime:
 
 def deliver(partner, admin, *pairs, placed: datetime) -> None:
     """Placed, approved a day later, delivered two days later."""
-    order = order_place(partner=partner, lines=lines_of(*pairs), by=partner.user, at=placed)
-    order_approve(order=order, by=admin, at=placed + timedelta(days=1))
-    order_deliver(order=order, by=admin, at=placed + timedelta(days=2))
+    with backdated(placed):
+        order = order_place(partner=partner, lines=lines_of(*pairs), by=partner.user)
+    with backdated(placed + timedelta(days=1)):
+        order_approve(order=order, by=admin)
+    with backdated(placed + timedelta(days=2)):
+        order_deliver(order=order, by=admin)
 
 
 def report(partner, *pairs, at: datetime):
-    return report_submit(partner=partner, lines=lines_of(*pairs), by=partner.user, at=at)
+    with backdated(at):
+        return report_submit(partner=partner, lines=lines_of(*pairs), by=partner.user)
 
 
 def set_commission(partner, rate: str) -> None:
@@ -82,16 +87,17 @@ def sales(admin_user, partner, other_partner):
     report(other_partner, (nana, 3), (assommoir, 1), at=paris(2025, 1, 31, 23, 30))
 
     set_commission(partner, "35")  # the January report keeps its 30 %
-    cancelled = order_place(
-        partner=partner, lines=lines_of((nana, 4)), by=partner.user, at=paris(2025, 2, 10, 9)
-    )
-    order_cancel(order=cancelled, by=partner.user, at=paris(2025, 2, 11, 9))
+    with backdated(paris(2025, 2, 10, 9)):
+        cancelled = order_place(partner=partner, lines=lines_of((nana, 4)), by=partner.user)
+    with backdated(paris(2025, 2, 11, 9)):
+        order_cancel(order=cancelled, by=partner.user)
     nana.price = Decimal("12.00")  # sold copies keep the price of their report
     nana.save()
     report(partner, (nana, 1), at=paris(2025, 2, 15, 12))
     deliver(partner, admin_user, (germinal, 3), placed=paris(2025, 2, 16, 9))
     wrong = report(other_partner, (nana, 1), at=paris(2025, 2, 20, 12))
-    report_void(report=wrong, by=admin_user, reason="Typo", at=paris(2025, 2, 21, 9))
+    with backdated(paris(2025, 2, 21, 9)):
+        report_void(report=wrong, by=admin_user, reason="Typo")
     report(other_partner, (nana, 2), at=paris(2025, 3, 1, 0, 30))
     return {"nana": nana, "germinal": germinal, "assommoir": assommoir}
 

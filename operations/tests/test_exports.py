@@ -106,6 +106,7 @@ def test_ten_thousand_items_stream_with_a_bounded_number_of_queries(
             counts_in_stock=True,
             partner=partners[n % 5],
             reference=f"ORD-2026-{n + 1:05d}",
+            counted_seq=n // 5 + 1,
             created_by=admin_user,
             created_at=now,
             delivered_at=now,

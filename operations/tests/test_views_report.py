@@ -170,11 +170,51 @@ def test_consistent_sold_and_shelf_are_accepted(partner_client, partner, stocked
     assert reports(partner).get().items.get().quantity == -2
 
 
-def test_fields_for_books_not_held_are_ignored(partner_client, partner, stocked, book):
-    stranger = BookFactory()
+def test_a_line_for_a_book_not_held_refuses_the_whole_report(
+    partner_client, partner, stocked, book
+):
+    stranger = BookFactory(title="Livre étranger")
     data = {"token": token(partner_client), f"sold_{stranger.pk}": "3", f"sold_{book.pk}": "1"}
-    post(partner_client, data, "submit")
-    assert {i.book_id for i in reports(partner).get().items.all()} == {book.pk}
+    response = post(partner_client, data, "submit")
+    assert response.status_code == 200
+    assert "You hold no copies of Livre étranger: nothing was recorded." in response.text
+    assert not reports(partner).exists()
+
+
+def test_a_tampered_nothing_sold_report_does_not_lift_the_ordering_block(
+    partner_client, partner, stocked
+):
+    # Only a line for a book not held: dropping it would record "nothing sold".
+    stranger = BookFactory()
+    response = post(
+        partner_client, {"token": token(partner_client), f"sold_{stranger.pk}": "1"}, "submit"
+    )
+    assert "You hold no copies of" in response.text
+    assert not reports(partner).exists()
+    assert ordering_state(partner=partner).code == "awaiting_report"
+
+
+@pytest.mark.parametrize(
+    "extra, message",
+    [
+        ({"price_override": "0"}, "a field it does not know (“price_override”)"),
+        ({"sold_99999999999999999999": "1"}, "a field it does not know"),
+    ],
+)
+def test_an_unknown_field_refuses_the_report(
+    partner_client, partner, stocked, book, extra, message
+):
+    data = {"token": token(partner_client), f"sold_{book.pk}": "1", **extra}
+    response = post(partner_client, data, "submit")
+    assert message in response.text
+    assert not reports(partner).exists()
+
+
+def test_a_field_sent_twice_refuses_the_report(partner_client, partner, stocked, book):
+    data = {"token": token(partner_client), f"sold_{book.pk}": ["1", "2"]}
+    response = post(partner_client, data, "submit")
+    assert f"The form sent “sold_{book.pk}” twice: nothing was recorded." in response.text
+    assert not reports(partner).exists()
 
 
 @pytest.mark.parametrize("bad_token", ["", "garbage", "1:2", "W1sxLCAyXV0:bad:sig"])

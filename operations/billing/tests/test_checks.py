@@ -1,3 +1,4 @@
+import io
 from decimal import Decimal
 
 import pytest
@@ -96,3 +97,16 @@ def test_a_gap_in_the_numbers_is_named(ledger):
 def test_a_counter_out_of_step_is_named(ledger):
     ReferenceCounter.objects.filter(prefix="AVO").update(last_value=7)
     assert any("AVO-" in p and "counter says 7" in p for p in billing_violations())
+
+
+def test_ledger_check_reports_the_billing_violations(ledger):
+    from django.core.management import CommandError, call_command
+
+    out = io.StringIO()
+    call_command("ledger_check", stdout=out)
+    assert "invoices and credit notes" in out.getvalue()
+    invoice, *_ = ledger
+    raw_delete(BillingLine, document_id=invoice.pk)
+    with pytest.raises(CommandError):
+        call_command("ledger_check", stdout=(out := io.StringIO()))
+    assert f"[billing] Document {invoice.pk} ({invoice.number}) has no lines." in out.getvalue()

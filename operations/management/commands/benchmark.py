@@ -13,7 +13,7 @@ from accounts.models import Partner, User
 from catalog.isbn import isbn13_check_digit
 from catalog.models import Book
 from operations import selectors, services
-from operations.models import Item, Kind, Operation, Status
+from operations.models import EventCounter, Item, Kind, Operation, Status
 
 
 class _Rollback(Exception):
@@ -84,6 +84,8 @@ class Command(BaseCommand):
                         counts_in_stock=True,
                         partner=p,
                         reference=f"B{tag}-{p.pk}-{c}-O",
+                        opened_at_seq=2 * c,
+                        counted_seq=2 * c + 1,
                         created_at=t,
                         created_by=p.user,
                         delivered_at=t + timedelta(days=2),
@@ -99,6 +101,8 @@ class Command(BaseCommand):
                         counts_in_stock=True,
                         partner=p,
                         reference=f"B{tag}-{p.pk}-{c}-R",
+                        opened_at_seq=2 * c + 1,
+                        counted_seq=2 * c + 2,
                         created_at=t + timedelta(days=20),
                         created_by=p.user,
                     )
@@ -106,6 +110,9 @@ class Command(BaseCommand):
                 items_per_op.append([(b, q) for b, q in sold if q])
                 t += timedelta(days=30)
         ops = Operation.objects.bulk_create(ops, batch_size=2000)
+        EventCounter.objects.bulk_create(
+            EventCounter(partner=p, last_seq=2 * cycles) for p in partners
+        )
         if not ops or ops[0].pk is None:
             refs = [o.reference for o in ops]
             by_ref = dict(

@@ -4,16 +4,17 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
-from django.db import connection, transaction
+from django.db import transaction
 from django.test.utils import override_settings
 from django.utils import timezone
 
-from accounts.models import Partner, User
+from accounts.models import Partner, User, purge_allowed
 from accounts.services import partner_create, partner_suspend
 from catalog.isbn import isbn13_check_digit
 from catalog.models import Book, Series
 from operations.billing.models import BillingDocument, BillingLine
-from operations.models import Notification, Operation, ReferenceCounter
+from operations.clock import backdated
+from operations.models import EventCounter, Notification, Operation, ReferenceCounter
 from operations.selectors import stock_quantities_for_partner
 from operations.services import (
     Line,
@@ -221,14 +222,18 @@ class Command(BaseCommand):
 
     @transaction.atomic
     def _reset(self):
-        # Invoices refuse deletion through the ORM (they are facts): the demo reset, on a
-        # development database, empties their tables with plain SQL.
-        with connection.cursor() as cursor:
-            for model in (BillingLine, BillingDocument):
-                table = connection.ops.quote_name(model._meta.db_table)
-                cursor.execute(f"DELETE FROM {table}")  # noqa: S608 - a table name, no input
+        # The one way to delete the ledger: explicit, and only here.
+        with purge_allowed():
+            self._purge()
+
+    def _purge(self):
+        # Invoices first (their lines, credit notes, then invoices: each protects the next).
+        BillingLine.objects.all().delete()
+        BillingDocument.objects.credit_notes().delete()
+        BillingDocument.objects.all().delete()
         Notification.objects.all().delete()
         Operation.objects.all().delete()
+        EventCounter.objects.all().delete()
         ReferenceCounter.objects.all().delete()
         Partner.objects.all().delete()
         User.objects.all().delete()
@@ -313,21 +318,21 @@ class Command(BaseCommand):
                 break
             if cycle == 2 and state == "showcase" and partner.user.email.endswith("7@example.com"):
                 # A cancelled and a rejected order along the way.
-                cancelled = order_place(partner=partner, lines=lines[:1], by=user, at=t)
-                order_cancel(order=cancelled, by=user, at=t + timedelta(hours=2))
-                rejected = order_place(
-                    partner=partner, lines=lines[:2], by=user, at=t + timedelta(hours=3)
-                )
-                order_reject(
-                    order=rejected,
-                    by=admin,
-                    reason="Titre en réimpression",
-                    at=t + timedelta(days=1),
-                )
+                with backdated(t):
+                    cancelled = order_place(partner=partner, lines=lines[:1], by=user)
+                with backdated(t + timedelta(hours=2)):
+                    order_cancel(order=cancelled, by=user)
+                with backdated(t + timedelta(hours=3)):
+                    rejected = order_place(partner=partner, lines=lines[:2], by=user)
+                with backdated(t + timedelta(days=1)):
+                    order_reject(order=rejected, by=admin, reason="Titre en réimpression")
                 t += timedelta(days=2)
-            order = order_place(partner=partner, lines=lines, by=user, note="", at=t)
-            order_approve(order=order, by=admin, at=t + timedelta(days=1))
-            order_deliver(order=order, by=admin, at=t + timedelta(days=3))
+            with backdated(t):
+                order = order_place(partner=partner, lines=lines, by=user, note="")
+            with backdated(t + timedelta(days=1)):
+                order_approve(order=order, by=admin)
+            with backdated(t + timedelta(days=3)):
+                order_deliver(order=order, by=admin)
             t += timedelta(days=rng.randint(35, 50))
             self._report(partner, rng, t, admin, void_first=(cycle == 3 and state == "showcase"))
             t += timedelta(days=rng.randint(1, 5))
@@ -335,13 +340,16 @@ class Command(BaseCommand):
             return
         lines = [Line(book_id=b.pk, copies=rng.randint(2, 6)) for b in rng.sample(books, 4)]
         t = min(t, now - timedelta(days=6))
-        order = order_place(partner=partner, lines=lines, by=user, note="Pour la vitrine", at=t)
+        with backdated(t):
+            order = order_place(partner=partner, lines=lines, by=user, note="Pour la vitrine")
         if state == "pending":
             return
-        order_approve(order=order, by=admin, at=t + timedelta(days=1))
+        with backdated(t + timedelta(days=1)):
+            order_approve(order=order, by=admin)
         if state == "approved":
             return
-        order_deliver(order=order, by=admin, at=t + timedelta(days=2))
+        with backdated(t + timedelta(days=2)):
+            order_deliver(order=order, by=admin)
 
     def _report(self, partner, rng, at, admin, void_first=False):
         held = stock_quantities_for_partner(partner=partner)
@@ -351,9 +359,10 @@ class Command(BaseCommand):
             if (sold := rng.randint(0, copies))
         ]
         if void_first and lines:
-            wrong = report_submit(partner=partner, lines=lines[:1], by=partner.user, at=at)
-            report_void(
-                report=wrong, by=admin, reason="Saisie en double", at=at + timedelta(hours=1)
-            )
+            with backdated(at):
+                wrong = report_submit(partner=partner, lines=lines[:1], by=partner.user)
+            with backdated(at + timedelta(hours=1)):
+                report_void(report=wrong, by=admin, reason="Saisie en double")
             at += timedelta(hours=2)
-        report_submit(partner=partner, lines=lines, by=partner.user, at=at)
+        with backdated(at):
+            report_submit(partner=partner, lines=lines, by=partner.user)
