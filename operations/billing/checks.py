@@ -133,12 +133,23 @@ def _voids_and_credit_notes() -> list[str]:
 
 def _numbering() -> list[str]:
     problems = []
-    rows = BillingDocument.objects.values_list("pk", "kind", "year", "sequence", "number")
+    rows = BillingDocument.objects.values_list(
+        "pk", "kind", "year", "sequence", "number", "issue_date"
+    )
     by_series = defaultdict(list)
-    for pk, kind, year, sequence, number in rows.order_by("kind", "year", "sequence", "pk"):
-        by_series[(kind, year)].append((sequence, pk, number))
-    for (kind, year), entries in sorted(by_series.items()):
+    for pk, kind, year, sequence, number, day in rows.order_by("kind", "year", "sequence", "pk"):
+        by_series[(kind, year)].append((sequence, pk, number, day))
+    for (kind, year), dated in sorted(by_series.items()):
         prefix = NUMBER_PREFIXES[kind]
+        entries = [(sequence, pk, number) for sequence, pk, number, _day in dated]
+        # Chronological: a later number never bears an earlier date.
+        for (_s, _p, earlier, day), (_s2, pk, number, next_day) in zip(
+            dated, dated[1:], strict=False
+        ):
+            if next_day < day:
+                problems.append(
+                    f"Document {pk} ({number}) is dated {next_day}, before {earlier} ({day})."
+                )
         sequences = [sequence for sequence, _pk, _number in entries]
         if sequences != list(range(1, len(sequences) + 1)):
             seen = set(sequences)

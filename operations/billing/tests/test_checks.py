@@ -110,3 +110,9 @@ def test_ledger_check_reports_the_billing_violations(ledger):
     with pytest.raises(CommandError):
         call_command("ledger_check", stdout=(out := io.StringIO()))
     assert f"[billing] Document {invoice.pk} ({invoice.number}) has no lines." in out.getvalue()
+
+
+def test_a_later_number_with_an_earlier_date_is_named(ledger):
+    invoice, credited, _credit = ledger
+    raw_update(BillingDocument, credited.pk, issue_date=invoice.issue_date.replace(year=2000))
+    assert any(f"Document {credited.pk}" in p and "before" in p for p in billing_violations())

@@ -1,3 +1,4 @@
+import heapq
 import random
 from datetime import timedelta
 from decimal import Decimal
@@ -254,6 +255,7 @@ class Command(BaseCommand):
         active_books = [b for b in books if b.is_active]
         now = timezone.now()
         start = now - timedelta(days=365)
+        histories = []
         for email, store, contact, city, postal_code, commission, state in PARTNERS:
             partner = partner_create(
                 email=email,
@@ -267,9 +269,17 @@ class Command(BaseCommand):
                 commission_rate=Decimal(commission),
                 password=DEMO_PASSWORD,
             )
-            if state == "never":
-                continue
-            self._history(partner, admin, active_books, rng, start, now, state)
+            if state != "never":
+                histories.append(
+                    (
+                        partner,
+                        state,
+                        self._history(partner, admin, active_books, rng, start, now, state),
+                    )
+                )
+        # Every partner's history, interleaved in date order: invoice numbers follow their dates.
+        _run_in_date_order([steps for _partner, _state, steps in histories])
+        for partner, state, _steps in histories:
             if state == "suspended":
                 partner_suspend(partner=partner, by=admin, reason="Fermeture pour travaux")
         # Notices of the past were read when they came; the last weeks' are still new.
@@ -306,7 +316,10 @@ class Command(BaseCommand):
         return book
 
     def _history(self, partner, admin, books, rng, start, now, state):
-        """Order → approve → deliver → report cycles every six to eight weeks."""
+        """Order → approve → deliver → report cycles every six to eight weeks.
+
+        A generator: it yields the date of each next step before taking it, so that
+        `_run_in_date_order` interleaves the partners' histories by date."""
         user = partner.user
         t = start + timedelta(days=rng.randint(0, 20), hours=10)
         cycle = 0
@@ -318,40 +331,53 @@ class Command(BaseCommand):
                 break
             if cycle == 2 and state == "showcase" and partner.user.email.endswith("7@example.com"):
                 # A cancelled and a rejected order along the way.
+                yield t
                 with backdated(t):
                     cancelled = order_place(partner=partner, lines=lines[:1], by=user)
+                yield t + timedelta(hours=2)
                 with backdated(t + timedelta(hours=2)):
                     order_cancel(order=cancelled, by=user)
+                yield t + timedelta(hours=3)
                 with backdated(t + timedelta(hours=3)):
                     rejected = order_place(partner=partner, lines=lines[:2], by=user)
+                yield t + timedelta(days=1)
                 with backdated(t + timedelta(days=1)):
                     order_reject(order=rejected, by=admin, reason="Titre en réimpression")
                 t += timedelta(days=2)
+            yield t
             with backdated(t):
                 order = order_place(partner=partner, lines=lines, by=user, note="")
+            yield t + timedelta(days=1)
             with backdated(t + timedelta(days=1)):
                 order_approve(order=order, by=admin)
+            yield t + timedelta(days=3)
             with backdated(t + timedelta(days=3)):
                 order_deliver(order=order, by=admin)
             t += timedelta(days=rng.randint(35, 50))
-            self._report(partner, rng, t, admin, void_first=(cycle == 3 and state == "showcase"))
+            yield from self._report(
+                partner, rng, t, admin, void_first=(cycle == 3 and state == "showcase")
+            )
             t += timedelta(days=rng.randint(1, 5))
         if state == "showcase":
             return
         lines = [Line(book_id=b.pk, copies=rng.randint(2, 6)) for b in rng.sample(books, 4)]
         t = min(t, now - timedelta(days=6))
+        yield t
         with backdated(t):
             order = order_place(partner=partner, lines=lines, by=user, note="Pour la vitrine")
         if state == "pending":
             return
+        yield t + timedelta(days=1)
         with backdated(t + timedelta(days=1)):
             order_approve(order=order, by=admin)
         if state == "approved":
             return
+        yield t + timedelta(days=2)
         with backdated(t + timedelta(days=2)):
             order_deliver(order=order, by=admin)
 
     def _report(self, partner, rng, at, admin, void_first=False):
+        yield at  # the stock is read when the report is written
         held = stock_quantities_for_partner(partner=partner)
         lines = [
             Line(book_id=book_id, copies=sold)
@@ -361,8 +387,24 @@ class Command(BaseCommand):
         if void_first and lines:
             with backdated(at):
                 wrong = report_submit(partner=partner, lines=lines[:1], by=partner.user)
+            yield at + timedelta(hours=1)
             with backdated(at + timedelta(hours=1)):
                 report_void(report=wrong, by=admin, reason="Saisie en double")
             at += timedelta(hours=2)
+        yield at
         with backdated(at):
             report_submit(partner=partner, lines=lines, by=partner.user)
+
+
+def _run_in_date_order(histories) -> None:
+    """Advance the step generators (each yields the date of its next step) earliest first."""
+    queue = []
+    for n, steps in enumerate(histories):
+        when = next(steps, None)
+        if when is not None:
+            heapq.heappush(queue, (when, n, steps))
+    while queue:
+        _when, n, steps = heapq.heappop(queue)
+        following = next(steps, None)  # takes the step, then tells the date of the next one
+        if following is not None:
+            heapq.heappush(queue, (following, n, steps))
