@@ -3,11 +3,13 @@
 from dataclasses import dataclass, replace
 from decimal import Decimal
 
-from django.db.models import DecimalField, Q, QuerySet, Sum, Value
-from django.db.models.functions import Coalesce
+from django.db.models import DecimalField, F, Q, QuerySet, Sum, Value
+from django.db.models.functions import Coalesce, TruncMonth
 from django.shortcuts import get_object_or_404
+from django.utils import timezone
 
 from operations.billing.models import BillingDocument, BillingLine, DocumentKind
+from operations.billing.money import round_cent
 
 ZERO = Value(Decimal("0.00"), output_field=DecimalField(max_digits=14, decimal_places=2))
 
@@ -85,4 +87,28 @@ def documents_by_report(*, report_ids) -> dict[int, list[BillingDocument]]:
     rows = BillingDocument.objects.filter(report_id__in=list(report_ids)).order_by("kind", "pk")
     for document in rows.only("pk", "kind", "number", "report_id", "total_incl_vat"):
         found.setdefault(document.report_id, []).append(document)
+    return found
+
+
+def invoiced_due(*, start_at, end_at, partner_id=None, by: str) -> dict:
+    """Due to the publisher per month (by="month") or per partner (by="partner"), summed from
+    the invoices of the reports recorded in [start_at, end_at) and not voided."""
+    rows = BillingDocument.objects.filter(
+        kind=DocumentKind.INVOICE,
+        report__counts_in_stock=True,
+        report__created_at__gte=start_at,
+        report__created_at__lt=end_at,
+    )
+    if partner_id:
+        rows = rows.filter(partner_id=partner_id)
+    if by == "month":
+        rows = rows.annotate(key=TruncMonth("report__created_at"))
+    else:
+        rows = rows.annotate(key=F("partner_id"))
+    sums = rows.values("key").annotate(due=Sum("total_incl_vat")).order_by()
+    found = {}
+    for row in sums:
+        # TruncMonth truncates in the current time zone; its value is read back in it.
+        key = timezone.localtime(row["key"]).date() if by == "month" else row["key"]
+        found[key] = found.get(key, Decimal("0.00")) + round_cent(row["due"])
     return found

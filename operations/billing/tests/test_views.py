@@ -183,3 +183,21 @@ def test_the_report_summary_announces_what_the_invoice_will_say(partner_client, 
     invoice = Invoice.objects.get(partner=partner)
     assert summary["due"] == invoice.total_incl_vat == Decimal("0.02")
     assert summary["revenue"] == invoice.total_gross
+
+
+def test_the_sales_analytics_amount_due_is_what_the_invoices_say(partner, admin_user):
+    """Per line: two lines of 0.01 at 50 % are due 0.02 on the invoice and in the analytics."""
+    from django.utils import timezone
+
+    from operations.analytics import SalesFilters, sales_by_month, sales_by_partner
+    from operations.billing.models import Invoice
+
+    partner.commission_rate = 50
+    partner.save()
+    _report, invoice = invoiced_report(partner, ("0.01", 1), ("0.01", 1), admin=admin_user)
+    today = timezone.localdate()
+    filters = SalesFilters(date_from=today.replace(day=1), date_to=today)
+    (month,) = [row for row in sales_by_month(filters) if row.copies_sold]
+    (row,) = sales_by_partner(filters)
+    assert month.amount_due == row.amount_due == invoice.total_incl_vat == Decimal("0.02")
+    assert Invoice.objects.count() == 1
