@@ -5,22 +5,163 @@ from functools import partial
 
 from django.contrib import admin
 from django.contrib.admin import helpers
+from django.contrib.admin.utils import unquote
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.contrib.contenttypes.admin import BaseGenericInlineFormSet, GenericTabularInline
 from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.forms.models import BaseInlineFormSet
 from django.http import Http404, HttpResponseNotAllowed, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
 from accounts.forms_admin import AdminUserCreationForm, PartnerCreationForm, ReasonForm
-from accounts.models import Partner, User
-from accounts.services import partner_invite, partner_onboard, partner_reactivate, partner_suspend
+from accounts.models import AuditEntry, Partner, User
+from accounts.services import (
+    PARTNER_ADMIN_FIELDS,
+    USER_ADMIN_FIELDS,
+    USER_ADMIN_RELATIONS,
+    partner_invite,
+    partner_onboard,
+    partner_reactivate,
+    partner_suspend,
+    partner_update,
+    user_create,
+    user_password_changed,
+    user_update,
+)
 from toplivres.admin_tools import (
     ServiceActionsMixin,
     TamperProofActionsMixin,
     empty_or_set_filter,
 )
+
+# -- the audit log: read-only everywhere ---------------------------------------------------------
+
+AUDIT_FIELDS = ["at", "action", "actor_repr", "object_repr", "changes", "reason", "ip"]
+
+
+def audit_changes(entry: AuditEntry):
+    """before → after, one field per line."""
+    names = list(dict.fromkeys([*entry.before, *entry.after]))
+    if not names:
+        return "—"
+    return format_html_join(
+        mark_safe("<br>"),
+        "{}: {} → {}",
+        (
+            (name, _shown(entry.before.get(name, "")), _shown(entry.after.get(name, "")))
+            for name in names
+        ),
+    )
+
+
+def _shown(value):
+    return "—" if value in (None, "") else value
+
+
+class ReadOnlyAdminMixin:
+    """Nothing can be added, changed or deleted here: audit rows are facts."""
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class _NewestFirstMixin:
+    """An inline formset that shows only the newest `max_shown` rows."""
+
+    max_shown = 20
+
+    def get_queryset(self):
+        if not hasattr(self, "_queryset"):
+            self._queryset = super().get_queryset().order_by("-at", "-pk")[: self.max_shown]
+        return self._queryset
+
+
+class RecentAuditFormSet(_NewestFirstMixin, BaseInlineFormSet):
+    pass
+
+
+class RecentGenericAuditFormSet(_NewestFirstMixin, BaseGenericInlineFormSet):
+    pass
+
+
+class _AuditInlineMixin(ReadOnlyAdminMixin):
+    model = AuditEntry
+    fields = AUDIT_FIELDS
+    readonly_fields = AUDIT_FIELDS
+    can_delete = False
+    extra = 0
+    max_num = 0
+    show_change_link = True
+    verbose_name_plural = gettext_lazy("history (newest first)")
+
+    def has_view_permission(self, request, obj=None):
+        return request.user.has_perm("accounts.view_auditentry")
+
+    @admin.display(description=gettext_lazy("changes"))
+    def changes(self, entry):
+        return audit_changes(entry)
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related(None)
+
+
+class AuditEntryInline(_AuditInlineMixin, GenericTabularInline):
+    """The audit rows of the object on the page (its content type and id). Add it to any
+    ModelAdmin: `inlines = [AuditEntryInline]`, and leave it off the add page (a new object
+    has no history, and its empty formset would be posted for nothing):
+    `def get_inlines(self, request, obj): return [] if obj is None else self.inlines`."""
+
+    ct_field = "content_type"
+    ct_fk_field = "object_id"
+    formset = RecentGenericAuditFormSet
+
+
+class PartnerAuditEntryInline(_AuditInlineMixin, admin.TabularInline):
+    """Everything about a partner: its own rows and those of its operations, invoices…"""
+
+    fk_name = "partner"
+    formset = RecentAuditFormSet
+
+
+@admin.register(AuditEntry)
+class AuditEntryAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ["at", "action", "actor_repr", "object_repr", "partner", "ip"]
+    list_filter = ["action", "content_type", ("at", admin.DateFieldListFilter)]
+    search_fields = ["actor_repr", "object_repr"]
+    list_select_related = ["partner"]
+    show_full_result_count = False
+    actions = None
+    fields = [
+        "at",
+        "action",
+        "actor_repr",
+        "content_type",
+        "object_id",
+        "object_repr",
+        "partner",
+        "changes",
+        "reason",
+        "ip",
+    ]
+    readonly_fields = fields
+
+    @admin.display(description=gettext_lazy("changes"))
+    def changes(self, entry):
+        return audit_changes(entry)
 
 
 @admin.register(User)
@@ -67,6 +208,28 @@ class UserAdmin(TamperProofActionsMixin, DjangoUserAdmin):
             return False
         return super().has_delete_permission(request, obj)
 
+    def save_model(self, request, obj, form, change):
+        if not change:
+            user_create(user=obj, by=request.user)
+            return
+        editable = {*USER_ADMIN_FIELDS, *USER_ADMIN_RELATIONS}
+        fields = {
+            name: form.cleaned_data[name]
+            for name in form.changed_data
+            if name in editable and name in form.cleaned_data
+        }
+        user_update(user=obj, by=request.user, **fields)
+
+    def user_change_password(self, request, id, form_url=""):
+        # The password form saves through Django's own code; the audit row joins its
+        # transaction, so the change and its record commit together.
+        with transaction.atomic():
+            response = super().user_change_password(request, id, form_url)
+            if request.method == "POST" and response.status_code == 302:
+                user = self.get_object(request, unquote(id))
+                user_password_changed(user=user, by=request.user)
+        return response
+
 
 StatusFilter = empty_or_set_filter(
     field="suspended_at",
@@ -77,28 +240,20 @@ StatusFilter = empty_or_set_filter(
 )
 
 
-class ReportFilter(admin.SimpleListFilter):
-    title = gettext_lazy("sales report")
-    parameter_name = "report"
-
-    def lookups(self, request, model_admin):
-        return [("awaiting", _("Delivery awaiting a report"))]
-
-    def queryset(self, request, queryset):
-        if self.value() == "awaiting":
-            from operations.analytics import partners_awaiting_report
-
-            return queryset.filter(pk__in=partners_awaiting_report().values("pk"))
-        return queryset
+SUSPENSION_LABELS = {
+    "partner.suspended": gettext_lazy("Suspended"),
+    "partner.reactivated": gettext_lazy("Reactivated"),
+}
 
 
 @admin.register(Partner)
 class PartnerAdmin(ServiceActionsMixin, TamperProofActionsMixin, admin.ModelAdmin):
     list_display = ["store_name", "city", "email", "commission_rate", "is_active", "created_at"]
-    list_filter = [StatusFilter, ReportFilter, "city"]
+    list_filter = [StatusFilter, "city"]
     search_fields = ["store_name", "city", "user__email", "contact_name"]
     list_select_related = ["user"]
     actions = ["resend_invitation", "suspend", "reactivate"]
+    inlines = [PartnerAuditEntryInline]
     add_form = PartnerCreationForm
     add_fieldsets = [
         (None, {"fields": ["email", "language"]}),
@@ -133,7 +288,14 @@ class PartnerAdmin(ServiceActionsMixin, TamperProofActionsMixin, admin.ModelAdmi
         ),
         (
             gettext_lazy("Suspension"),
-            {"fields": ["suspended_at", "suspended_by", "suspension_reason"]},
+            {
+                "fields": [
+                    "suspended_at",
+                    "suspended_by",
+                    "suspension_reason",
+                    "suspension_history",
+                ]
+            },
         ),
     ]
     readonly_fields = [
@@ -142,6 +304,7 @@ class PartnerAdmin(ServiceActionsMixin, TamperProofActionsMixin, admin.ModelAdmi
         "suspended_at",
         "suspended_by",
         "suspension_reason",
+        "suspension_history",
     ]
 
     @admin.display(description=gettext_lazy("e-mail address"), ordering="user__email")
@@ -156,6 +319,27 @@ class PartnerAdmin(ServiceActionsMixin, TamperProofActionsMixin, admin.ModelAdmi
     def is_active(self, partner):
         return not partner.is_suspended
 
+    @admin.display(description=gettext_lazy("suspension history"))
+    def suspension_history(self, partner):
+        entries = AuditEntry.objects.filter(partner=partner, action__in=SUSPENSION_LABELS).order_by(
+            "-at", "-pk"
+        )
+        rows = [
+            (
+                date_format(timezone.localtime(entry.at), "SHORT_DATETIME_FORMAT"),
+                SUSPENSION_LABELS[entry.action],
+                entry.actor_repr or _("system"),
+                entry.reason or "—",
+            )
+            for entry in entries
+        ]
+        if not rows:
+            return _("Never suspended.")
+        return format_html(
+            "<ul class='suspension-history'>{}</ul>",
+            format_html_join("", "<li>{} · {} · {} · {}</li>", rows),
+        )
+
     def has_delete_permission(self, request, obj=None):
         return False  # history stays: suspend instead
 
@@ -167,6 +351,9 @@ class PartnerAdmin(ServiceActionsMixin, TamperProofActionsMixin, admin.ModelAdmi
     def get_readonly_fields(self, request, obj=None):
         return [] if obj is None else self.readonly_fields
 
+    def get_inlines(self, request, obj):
+        return [] if obj is None else self.inlines
+
     def get_form(self, request, obj=None, **kwargs):
         if obj is None:
             kwargs["form"] = self.add_form
@@ -175,10 +362,14 @@ class PartnerAdmin(ServiceActionsMixin, TamperProofActionsMixin, admin.ModelAdmi
 
     def save_model(self, request, obj, form, change):
         if change:
-            # Only the fields edited here: a suspension made meanwhile is never overwritten.
-            fields = [name for name in form.changed_data if name in form.fields]
-            if fields:
-                obj.save(update_fields=[*fields, "updated_at"])
+            # Only the fields edited here, under the partner's lock: a suspension made
+            # meanwhile is never overwritten.
+            fields = {
+                name: form.cleaned_data[name]
+                for name in form.changed_data
+                if name in PARTNER_ADMIN_FIELDS
+            }
+            partner_update(partner=obj, by=request.user, **fields)
             return
         data = form.cleaned_data
         partner = partner_onboard(
@@ -191,6 +382,7 @@ class PartnerAdmin(ServiceActionsMixin, TamperProofActionsMixin, admin.ModelAdmi
             city=data["city"],
             phone=data["phone"],
             commission_rate=data["commission_rate"],
+            by=request.user,
         )
         obj.pk, obj.user, obj.created_at = partner.pk, partner.user, partner.created_at
         self.message_user(
@@ -212,7 +404,7 @@ class PartnerAdmin(ServiceActionsMixin, TamperProofActionsMixin, admin.ModelAdmi
         self.apply_to_each(
             request,
             queryset,
-            lambda partner: partner_invite(partner=partner),
+            lambda partner: partner_invite(partner=partner, by=request.user),
             lambda n: (
                 ngettext("%(count)d invitation sent.", "%(count)d invitations sent.", n)
                 % {"count": n}
@@ -305,24 +497,3 @@ class PartnerAdmin(ServiceActionsMixin, TamperProofActionsMixin, admin.ModelAdmi
         else:
             self.resend_invitation(request, queryset)
         return HttpResponseRedirect(change_url)
-
-    def change_view(self, request, object_id, form_url="", extra_context=None):
-        from operations.billing.selectors import figures_with_billed_money
-        from operations.selectors import (
-            open_order_for_partner,
-            partner_figures,
-            stock_for_partner,
-        )
-
-        partner = self.get_object(request, object_id)
-        extra_context = extra_context or {}
-        if partner is not None:
-            extra_context.update(
-                stock=list(stock_for_partner(partner=partner)),
-                open_order=open_order_for_partner(partner=partner),
-                figures=figures_with_billed_money(
-                    partner_figures(partner=partner), partner=partner
-                ),
-                partner=partner,
-            )
-        return super().change_view(request, object_id, form_url, extra_context)

@@ -12,6 +12,9 @@ class EmailAuthenticationForm(AuthenticationForm):
 
     username = forms.EmailField(
         label=_("E-mail address"),
+        # As long as User.email: a longer address is no account, and would overflow the
+        # login throttling's own records.
+        max_length=254,
         widget=forms.EmailInput(attrs={"autofocus": True, "autocomplete": "email"}),
     )
 

@@ -1,30 +1,19 @@
+from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from decimal import Decimal
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser, BaseUserManager
+from django.contrib.contenttypes.fields import GenericForeignKey
+from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
+from django.core.serializers.json import DjangoJSONEncoder
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models.functions import Lower
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-
-_purge = ContextVar("purge_allowed", default=False)
-
-
-@contextmanager
-def purge_allowed():
-    """Let rows that are otherwise never deleted go (seed_demo --reset only)."""
-    token = _purge.set(True)
-    try:
-        yield
-    finally:
-        _purge.reset(token)
-
-
-def purge_is_allowed() -> bool:
-    return _purge.get()
 
 
 def default_commission_rate() -> Decimal:
@@ -192,3 +181,125 @@ class Partner(models.Model):
     @property
     def commission_fraction(self) -> Decimal:
         return self.commission_rate / Decimal(100)
+
+
+# -- the append-only audit log (rule 12) -------------------------------------------------------
+
+
+class AppendOnlyError(Exception):
+    """A write that would change or remove a row of an append-only table."""
+
+
+_purge_allowed: ContextVar[bool] = ContextVar("purge_allowed", default=False)
+
+
+@contextmanager
+def purge_allowed() -> Iterator[None]:
+    """Let append-only rows be deleted inside this block, and only there.
+
+    The one legitimate use is wiping a demo or test database (`seed_demo --reset`): history
+    is never deleted in production.
+    """
+    token = _purge_allowed.set(True)
+    try:
+        yield
+    finally:
+        _purge_allowed.reset(token)
+
+
+def purge_is_allowed() -> bool:
+    return _purge_allowed.get()
+
+
+class AuditEntryQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        # Deleting a user sets `actor` to NULL through a queryset update (on_delete=SET_NULL):
+        # the one change allowed, since actor_repr keeps who it was.
+        if set(kwargs) == {"actor"} and kwargs["actor"] is None:
+            return super().update(**kwargs)
+        raise AppendOnlyError("Audit entries are never changed.")
+
+    def delete(self):
+        if not purge_is_allowed():
+            raise AppendOnlyError("Audit entries are never deleted.")
+        return super().delete()
+
+    delete.queryset_only = True
+    delete.alters_data = True
+
+    def for_partner(self, partner):
+        return self.filter(partner=partner)
+
+
+class AuditEntry(models.Model):
+    """One change, as it was made: who, when, what, on which object, before and after.
+
+    Written by the services in the transaction of the change (accounts.services.audit_record);
+    never changed, never deleted.
+    """
+
+    at = models.DateTimeField(_("at"), default=timezone.now, db_index=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("actor"),
+    )
+    actor_repr = models.CharField(
+        _("actor's e-mail"),
+        max_length=254,
+        blank=True,
+        help_text=_("The e-mail address at the time; empty for the system."),
+    )
+    action = models.CharField(_("action"), max_length=60)
+    content_type = models.ForeignKey(
+        ContentType,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("object type"),
+    )
+    object_id = models.PositiveBigIntegerField(_("object id"), null=True, blank=True)
+    target = GenericForeignKey("content_type", "object_id")
+    object_repr = models.CharField(_("object"), max_length=200, blank=True)
+    partner = models.ForeignKey(
+        Partner,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="audit_entries",
+        verbose_name=_("partner"),
+    )
+    before = models.JSONField(_("before"), default=dict, blank=True, encoder=DjangoJSONEncoder)
+    after = models.JSONField(_("after"), default=dict, blank=True, encoder=DjangoJSONEncoder)
+    reason = models.TextField(_("reason"), blank=True)
+    ip = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
+
+    objects = AuditEntryQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("audit entry")
+        verbose_name_plural = _("audit log")
+        ordering = ["-at", "-pk"]
+        indexes = [
+            models.Index(fields=["content_type", "object_id"], name="audit_object_idx"),
+            models.Index(fields=["partner", "-at"], name="audit_partner_at_idx"),
+            models.Index(fields=["action", "-at"], name="audit_action_at_idx"),
+        ]
+
+    def __str__(self):
+        return f"{self.action} {self.object_repr}".strip()
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding or kwargs.get("force_update") or kwargs.get("update_fields"):
+            raise AppendOnlyError("Audit entries are never changed.")
+        kwargs["force_insert"] = True
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        if not purge_is_allowed():
+            raise AppendOnlyError("Audit entries are never deleted.")
+        return super().delete(*args, **kwargs)

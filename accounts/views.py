@@ -2,6 +2,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.shortcuts import redirect, render
 from django.utils import translation
 from django.utils.translation import gettext as _
@@ -9,7 +10,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.decorators import partner_required
 from accounts.forms import EmailAuthenticationForm, LanguageForm, PartnerDetailsForm
-from accounts.services import partner_update_details, user_set_language
+from accounts.services import partner_update_details, user_password_changed, user_set_language
 
 DETAIL_FIELDS = PartnerDetailsForm.Meta.fields
 
@@ -82,3 +83,23 @@ class LoginView(auth_views.LoginView):
         language = form.get_user().language
         translation.activate(language)
         return _remember_language(response, language)
+
+
+class PasswordChangeView(auth_views.PasswordChangeView):
+    """Django's password change; the change and its audit row commit together."""
+
+    def form_valid(self, form):
+        with transaction.atomic():
+            response = super().form_valid(form)
+            user_password_changed(user=form.user, by=form.user, action="user.password_changed")
+        return response
+
+
+class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
+    """Choosing a password from an e-mailed link (the invitation, or a reset), audited."""
+
+    def form_valid(self, form):
+        with transaction.atomic():
+            response = super().form_valid(form)
+            user_password_changed(user=form.user, by=form.user, action="user.password_reset")
+        return response

@@ -7,7 +7,6 @@ from django.db.models import Count
 from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
-from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -79,7 +78,7 @@ class BookAdmin(TamperProofActionsMixin, admin.ModelAdmin):
     list_select_related = ["series"]
     search_fields = ["title", "authors", "isbn"]
     autocomplete_fields = ["series"]
-    readonly_fields = ["stock_by_partner", "created_at", "updated_at"]
+    readonly_fields = ["created_at", "updated_at"]
     fieldsets = [
         (
             None,
@@ -94,7 +93,6 @@ class BookAdmin(TamperProofActionsMixin, admin.ModelAdmin):
                 ]
             },
         ),
-        (gettext_lazy("Copies held by partners"), {"fields": ["stock_by_partner"]}),
         (gettext_lazy("History"), {"fields": ["created_at", "updated_at"]}),
     ]
 
@@ -109,37 +107,6 @@ class BookAdmin(TamperProofActionsMixin, admin.ModelAdmin):
         if obj is not None and obj.items.exists():
             return False  # in someone's history: retire it (active off) instead
         return super().has_delete_permission(request, obj)
-
-    @admin.display(description=gettext_lazy("copies held"))
-    def stock_by_partner(self, book):
-        from operations.selectors import cents, stock_for_book
-
-        if book.pk is None:
-            return "—"
-        rows = list(stock_for_book(book=book))
-        if not rows:
-            return _("No partner holds a copy.")
-        body = format_html_join(
-            "",
-            '<tr><td><a href="{}">{}</a></td><td>{}</td><td>{} €</td></tr>',
-            (
-                (
-                    reverse("admin:accounts_partner_change", args=[row["operation__partner_id"]]),
-                    row["operation__partner__store_name"],
-                    row["quantity"],
-                    cents(row["value"]),
-                )
-                for row in rows
-            ),
-        )
-        return format_html(
-            '<table id="book-stock"><thead><tr><th>{}</th><th>{}</th><th>{}</th></tr></thead>'
-            "<tbody>{}</tbody></table>",
-            _("Partner"),
-            _("Copies"),
-            _("Retail value"),
-            body,
-        )
 
     # -- catalogue import: upload, preview, confirm ------------------------------------------
 

@@ -20,11 +20,11 @@ from django.http import Http404, HttpResponseNotAllowed, HttpResponseRedirect
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
-from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
+from accounts.admin import AuditEntryInline
 from accounts.models import Partner
 from catalog.isbn import normalize_isbn
 from catalog.models import Book, Series
@@ -33,8 +33,11 @@ from operations.billing.admin import report_documents_html  # also registers inv
 from operations.models import Item, Notification, Operation, Status
 from operations.notifications import enqueue_emails
 from operations.services import (
+    notification_mark_read,
+    notification_mark_unread,
     operation_delete,
     operation_delete_refusal,
+    operation_set_admin_note,
     order_approve,
     order_deliver,
     order_reject,
@@ -98,7 +101,7 @@ class OperationAdmin(ServiceActionsMixin, TamperProofActionsMixin, admin.ModelAd
         "items__book__title",
     ]
     date_hierarchy = "created_at"
-    inlines = [ItemInline]
+    inlines = [ItemInline, AuditEntryInline]
     actions = ["approve", "deliver", "reject", "void", "resend_emails"]
     fieldsets = [
         (None, {"fields": ["reference", "kind", "status", "partner", "counts_in_stock"]}),
@@ -161,9 +164,8 @@ class OperationAdmin(ServiceActionsMixin, TamperProofActionsMixin, admin.ModelAd
     def save_model(self, request, obj, form, change):
         if not change:
             raise PermissionDenied
-        obj.updated_at = timezone.now()
-        # Only these columns are written, so a status changed meanwhile is never overwritten.
-        obj.save(update_fields=["admin_note", "updated_at"])
+        # Through the service: only the note is written, under the partner's lock, audited.
+        operation_set_admin_note(operation=obj, by=request.user, note=obj.admin_note)
 
     def delete_model(self, request, obj):
         operation_delete(operation=obj, by=request.user)
@@ -647,7 +649,8 @@ class NotificationAdmin(TamperProofActionsMixin, admin.ModelAdmin):
 
     @admin.action(description=gettext_lazy("Mark as read"))
     def mark_read(self, request, queryset):
-        count = queryset.filter(read_at__isnull=True).update(read_at=timezone.now())
+        ids = list(queryset.values_list("pk", flat=True))
+        count = notification_mark_read(user=request.user, ids=ids)
         self.message_user(
             request,
             ngettext(
@@ -660,4 +663,9 @@ class NotificationAdmin(TamperProofActionsMixin, admin.ModelAdmin):
 
     @admin.action(description=gettext_lazy("Mark as unread"))
     def mark_unread(self, request, queryset):
-        queryset.update(read_at=None)
+        ids = list(queryset.values_list("pk", flat=True))
+        notification_mark_unread(user=request.user, ids=ids)
+
+
+# The partner and book admins with what the ledger knows of them (replace the plain ones).
+from operations import admin_books, admin_partners  # noqa: E402, F401

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from django.db.models import Count, Exists, OuterRef, Q
 
+from accounts.models import AuditEntry
 from operations.lifecycle import (
     COUNTS_IN_STOCK,
     OPEN_ORDER_STATUSES,
@@ -208,10 +209,6 @@ def _rule_2_held() -> Iterator[Violation]:
 def _deleted_references() -> set[str]:
     """References whose operations were deleted through the service (recorded in the audit
     log): their numbers are accounted for."""
-    try:
-        from accounts.models import AuditEntry
-    except ImportError:
-        return set()
     return set(
         AuditEntry.objects.filter(action="operation.deleted").values_list("object_repr", flat=True)
     )

@@ -202,7 +202,7 @@ class Operation(models.Model):
     partner_note = models.TextField(_("partner note"), blank=True, max_length=2000)
     admin_note = models.TextField(_("admin note"), blank=True, max_length=2000)
     counts_in_stock = models.BooleanField(_("counts in stock"), default=False, editable=False)
-    # The partner's event numbers (Partner.event_seq, taken under the partner's lock): the
+    # The partner's event numbers (EventCounter, taken under the partner's lock): the
     # order of events that rule 2 and the ledger check read, whatever the clocks say.
     opened_at_seq = models.PositiveIntegerField(
         _("partner event number when written"), default=0, editable=False

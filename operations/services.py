@@ -15,7 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import Partner, User
-from accounts.services import partner_lock
+from accounts.services import audit_record, partner_lock
 from catalog.models import Book
 from operations import clock
 from operations.billing.services import (
@@ -62,16 +62,23 @@ def _next_reference(*, kind: str, at: datetime) -> str:
 
 def _last_event(partner: Partner) -> int:
     """The partner's last event number (0 before any). The caller holds the partner's lock."""
-    counter, _created = EventCounter.objects.get_or_create(partner=partner)
-    return counter.last_seq
+    last = EventCounter.objects.filter(partner=partner).values_list("last_seq", flat=True)
+    return last.first() or 0
 
 
 def _take_event(partner: Partner, seq: int) -> None:
     """Hand out number `seq`, the one after the last. The partner's lock makes numbers go out
     one at a time, in commit order; the guard refuses any other number."""
-    taken = EventCounter.objects.filter(partner=partner, last_seq=seq - 1).update(last_seq=seq)
-    if taken != 1:
-        raise ValidationError(_("This operation was changed meanwhile; reload and try again."))
+    if seq == 1:
+        try:
+            with transaction.atomic():
+                EventCounter.objects.create(partner=partner, last_seq=1)
+            return
+        except IntegrityError:
+            pass  # numbered meanwhile: refused below
+    elif EventCounter.objects.filter(partner=partner, last_seq=seq - 1).update(last_seq=seq):
+        return
+    raise ValidationError(_("This operation was changed meanwhile; reload and try again."))
 
 
 def _build_items(*, operation: Operation, lines: list[Line], sign: int) -> list[Item]:
@@ -133,6 +140,21 @@ def _create_operation(
         # field checks here, and the database constraints back both.
         item.clean_fields(exclude=["operation", "book"])
     Item.objects.bulk_create(operation.lines)
+    audit_record(
+        action=f"{kind}.{status}",
+        actor=by,
+        obj=operation,
+        partner=partner,
+        after={
+            "status": status,
+            "lines": [
+                {"book": item.book_id, "quantity": item.quantity, "unit_price": item.unit_price}
+                for item in operation.lines
+            ],
+            "counted_seq": operation.counted_seq,
+            "partner_note": operation.partner_note,
+        },
+    )
     operation.set_pending_lines(None)
     return operation
 
@@ -150,7 +172,7 @@ def _transition(
     # copy may be stale.
     at = clock.now()
     current = Operation.objects.select_related("partner").get(pk=operation.pk)
-    before = current.status
+    before, previous_note = current.status, current.admin_note
     if not current.can_become(to):
         raise ValidationError(transition_refusal(current, to))
     counting = counts_in_stock(current.kind, to)
@@ -181,6 +203,23 @@ def _transition(
     updated = Operation.objects.filter(pk=current.pk, status=before).update(**fields)
     if updated != 1:
         raise ValidationError(_("This operation was changed meanwhile; reload and try again."))
+    after = {"status": to}
+    if event:
+        after[event] = fields[event]
+    if admin_note is not None and admin_note.strip() != previous_note:
+        after["admin_note"] = fields["admin_note"]
+    audit_record(
+        action=f"{current.kind}.{to}",
+        actor=by,
+        obj=current,
+        partner=partner,
+        before={
+            "status": before,
+            **({"admin_note": previous_note} if "admin_note" in after else {}),
+        },
+        after=after,
+        reason=fields.get("close_reason", ""),
+    )
     return current
 
 
@@ -311,15 +350,53 @@ def report_void(*, report: Operation, by: User, reason: str) -> Operation:
     return report
 
 
+# -- the admin note ----------------------------------------------------------------------
+
+
+@transaction.atomic
+def operation_set_admin_note(*, operation: Operation, by: User, note: str) -> Operation:
+    """An admin writes the operation's note for the team. Only this column is written, under
+    the partner's lock, so a status changed meanwhile is never overwritten."""
+    _require_admin(by)
+    partner = partner_lock(partner_id=operation.partner_id)
+    current = Operation.objects.get(pk=operation.pk)
+    note = (note or "").strip()
+    if note == current.admin_note:
+        return current
+    before = current.admin_note
+    current.admin_note = note
+    current.updated_at = clock.now()
+    current.full_clean(exclude=["created_by", "reference"])
+    Operation.objects.filter(pk=current.pk).update(admin_note=note, updated_at=current.updated_at)
+    audit_record(
+        action="operation.admin_note_changed",
+        actor=by,
+        obj=current,
+        partner=partner,
+        before={"admin_note": before},
+        after={"admin_note": note},
+    )
+    return current
+
+
 # -- notifications -------------------------------------------------------------------------
 
 
-def notification_mark_read(*, user: User, pk: int | None = None, at: datetime | None = None) -> int:
-    """Mark one of the user's notices read (or all of them, without `pk`). Returns how many."""
+def notification_mark_read(*, user: User, pk: int | None = None, ids=None) -> int:
+    """Mark the user's notices read: one (`pk`), some (`ids`) or all. Returns how many.
+    Only the reader's own notices are touched."""
     notices = Notification.objects.filter(recipient=user, read_at__isnull=True)
     if pk is not None:
         notices = notices.filter(pk=pk)
-    return notices.update(read_at=at or timezone.now())
+    if ids is not None:
+        notices = notices.filter(pk__in=ids)
+    return notices.update(read_at=timezone.now())
+
+
+def notification_mark_unread(*, user: User, ids) -> int:
+    """Mark some of the user's notices unread again. Returns how many changed."""
+    notices = Notification.objects.filter(recipient=user, read_at__isnull=False, pk__in=ids)
+    return notices.update(read_at=None)
 
 
 # -- deletion (rule 6) ----------------------------------------------------------------------
@@ -339,12 +416,26 @@ def operation_delete_refusal(operation: Operation) -> str | None:
 
 @transaction.atomic
 def operation_delete(*, operation: Operation, by: User) -> None:
+    """Remove an operation that never counted in stock. The audit log keeps its reference,
+    so the reference numbers stay accounted for."""
     _require_admin(by)
-    partner_lock(partner_id=operation.partner_id)
+    partner = partner_lock(partner_id=operation.partner_id)
     current = Operation.objects.get(pk=operation.pk)
     refusal = operation_delete_refusal(current)
     if refusal:
         raise ValidationError(refusal)
+    audit_record(
+        action="operation.deleted",
+        actor=by,
+        obj=current,
+        partner=partner,
+        before={
+            "kind": current.kind,
+            "status": current.status,
+            "reference": current.reference,
+            "lines": list(current.items.values("book_id", "quantity", "unit_price")),
+        },
+    )
     current.delete()
 
 

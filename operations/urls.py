@@ -1,12 +1,13 @@
 from django.urls import path
 
-from operations import views
+from operations import views, views_catalogue
 from operations.billing import views as billing_views
 
 app_name = "operations"
 
 urlpatterns = [
     path("", views.dashboard, name="dashboard"),
+    path("catalogue/", views_catalogue.catalogue, name="catalogue"),
     path("notices/<int:pk>/read/", views.notification_read, name="notification_read"),
     path("notices/read/", views.notifications_read_all, name="notifications_read_all"),
     path("orders/new/", views.order_new, name="order_new"),

@@ -10,7 +10,6 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.cache import patch_vary_headers
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -55,20 +54,11 @@ from operations.services import (
     report_submit,
     transition_refusal,
 )
+from toplivres.rendering import render_page
 
 PAGE_SIZE = 20
 DASHBOARD_NOTICES = 3
 SEARCH_RESULTS = 20
-
-
-def render_page(request, template, context, *, partial=None, status=200):
-    """The full page, or one fragment of it; the two are cached apart (Vary: HX-Request),
-    so that the back button never shows a bare fragment."""
-    if partial:
-        template = f"{template}#{partial}"
-    response = render(request, template, context, status=status)
-    patch_vary_headers(response, ("HX-Request",))
-    return response
 
 
 def _redirect(request, url):

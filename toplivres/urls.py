@@ -12,10 +12,19 @@ admin.site.index_title = _("Back office")
 urlpatterns = [
     path("favicon.ico", favicon),
     path("accounts/login/", account_views.LoginView.as_view(), name="login"),
+    path(
+        "accounts/password_change/",
+        account_views.PasswordChangeView.as_view(),
+        name="password_change",
+    ),
+    path(
+        "accounts/reset/<uidb64>/<token>/",
+        account_views.PasswordResetConfirmView.as_view(),
+        name="password_reset_confirm",
+    ),
     path("accounts/", include("django.contrib.auth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
-    path("catalogue/", include("catalog.urls")),
     path("", include("accounts.urls")),
     path("", include("operations.urls")),
 ]

@@ -6,7 +6,7 @@ from django.contrib.messages import get_messages
 from django.test import Client
 from django.urls import reverse
 
-from accounts.models import Partner, User
+from accounts.models import AuditEntry, Partner, User
 from accounts.services import partner_suspend
 from accounts.tests.factories import PartnerFactory, UserFactory
 from catalog.tests.factories import BookFactory
@@ -36,6 +36,16 @@ def invitation_link(message) -> str:
     match = re.search(r"https://toplivres\.example(/accounts/reset/[^\s]+/)", message.body)
     assert match, message.body
     return match.group(1)
+
+
+def change_form_data(page) -> dict:
+    """What the partner change page posts back: the form's values and the management form
+    of its read-only history inline."""
+    data = {k: v for k, v in page.context["adminform"].form.initial.items() if v is not None}
+    for inline in page.context["inline_admin_formsets"]:
+        management = inline.formset.management_form
+        data.update({management.add_prefix(k): v for k, v in management.initial.items()})
+    return data
 
 
 NEW_PARTNER = {
@@ -94,6 +104,8 @@ def test_the_invitation_link_sets_a_password_once_then_stops_working(
     assert response.status_code == 302
     user = User.objects.get(email="chloe@example.com")
     assert user.check_password("Une-belle-librairie-42")
+    [chosen] = AuditEntry.objects.filter(action="user.password_reset", object_id=user.pk)
+    assert chosen.actor == user and "Une-belle" not in str(chosen.after)
 
     response = Client().get(link, follow=True)
     assert response.context["validlink"] is False
@@ -219,7 +231,7 @@ def test_change_page_shows_stock_open_order_and_figures(admin_client, partner):
 def test_editing_store_details_never_undoes_a_suspension(admin_client, admin_user, partner):
     url = reverse("admin:accounts_partner_change", args=[partner.pk])
     page = admin_client.get(url)
-    data = {k: v for k, v in page.context["adminform"].form.initial.items() if v is not None}
+    data = change_form_data(page)
     partner_suspend(partner=partner, by=admin_user, reason="Meanwhile")  # another admin
     data.update(store_name="Alice & Co", commission_rate="35")
     response = admin_client.post(url, data)

@@ -123,3 +123,9 @@ def test_repeated_failures_lock_the_login(client, partner, settings):
     response = login(client, "alice@example.com")
     assert "_auth_user_id" not in client.session
     assert response.status_code == 429
+
+
+def test_an_overlong_email_is_refused_by_the_form_not_by_a_server_error(client):
+    response = login(client, "x" * 300 + "@example.com", "whatever")
+    assert response.status_code == 200
+    assert response.context["form"].errors

@@ -18,6 +18,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from accounts.services import audit_record
 from operations import clock
 from operations.billing.models import (
     NUMBER_PREFIXES,
@@ -147,6 +148,13 @@ def invoice_issue_for_report(*, report: Operation) -> Invoice | None:
         )
         for position, (item, line) in enumerate(zip(items, amounts, strict=True), start=1)
     )
+    audit_record(
+        action="invoice.issued",
+        actor=report.created_by,
+        obj=invoice,
+        partner=partner,
+        after=_audited(invoice),
+    )
     _after_issue(invoice)
     return invoice
 
@@ -201,8 +209,28 @@ def credit_note_issue_for_void(
         )
         for line in invoice.lines.all()
     )
+    audit_record(
+        action="credit_note.issued",
+        actor=getattr(report, "closed_by", None),
+        obj=credit_note,
+        partner=credit_note.partner_id,
+        after={**_audited(credit_note), "credited_invoice": invoice.number},
+    )
     _after_issue(credit_note)
     return credit_note
+
+
+def _audited(document: BillingDocument) -> dict:
+    return {
+        "number": document.number,
+        "report": document.report.reference,
+        "issue_date": document.issue_date,
+        "due_date": document.due_date,
+        "total_gross": document.total_gross,
+        "total_excl_vat": document.total_excl_vat,
+        "total_vat": document.total_vat,
+        "total_incl_vat": document.total_incl_vat,
+    }
 
 
 def _after_issue(document: BillingDocument) -> None:

@@ -4,6 +4,7 @@ import pytest
 from django.contrib.messages import get_messages
 from django.urls import reverse
 
+from accounts.models import AuditEntry
 from accounts.tests.factories import AdminUserFactory, PartnerFactory
 from catalog.tests.factories import BookFactory
 from operations.models import Item, Kind, Operation, Status
@@ -81,12 +82,11 @@ def test_change_page_shows_items_read_only_and_the_order_desk(admin_client, part
 def test_saving_the_change_form_writes_the_admin_note_only(admin_client, partner, book):
     order = place_order(partner, (book, 2))
     stale_form_post = {
+        **inline_management_data(admin_client.get(change_url(order))),
         "admin_note": "Livrer avant le salon",
         "status": Status.DELIVERED,
         "counts_in_stock": "on",
         "partner_note": "forged",
-        "items-TOTAL_FORMS": "0",
-        "items-INITIAL_FORMS": "0",
     }
     response = admin_client.post(change_url(order), stale_form_post)
     assert response.status_code == 302
@@ -95,6 +95,30 @@ def test_saving_the_change_form_writes_the_admin_note_only(admin_client, partner
     assert order.status == Status.PENDING
     assert order.counts_in_stock is False
     assert order.partner_note == ""
+    entry = AuditEntry.objects.get(action="operation.admin_note_changed")
+    assert (entry.object_id, entry.actor_repr) == (order.pk, "admin@example.com")
+    assert (entry.before, entry.after) == (
+        {"admin_note": ""},
+        {"admin_note": "Livrer avant le salon"},
+    )
+
+
+def test_the_operation_page_shows_its_history_read_only(admin_client, admin_user, partner, book):
+    order = place_order(partner, (book, 2))
+    order_approve(order=order, by=admin_user)
+    page = admin_client.get(change_url(order))
+    assert page.status_code == 200
+    body = page.content.decode()
+    assert "order.pending" in body and "order.approved" in body
+
+
+def inline_management_data(page) -> dict:
+    """The management forms of the change page's inlines, as the browser posts them."""
+    data = {}
+    for inline in page.context["inline_admin_formsets"]:
+        management = inline.formset.management_form
+        data.update({management.add_prefix(k): v for k, v in management.initial.items()})
+    return data
 
 
 # -- actions: approve, deliver, reject, void ---------------------------------------------------

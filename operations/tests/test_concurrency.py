@@ -11,12 +11,15 @@ from decimal import Decimal
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.db import OperationalError, connection, connections
+from django.db import IntegrityError, OperationalError, connection, connections
+from django.utils import timezone
 
 from accounts.models import Partner
 from catalog.tests.factories import BookFactory
-from operations import selectors, services
-from operations.models import Item, Operation
+from operations import services
+from operations.clock import backdated
+from operations.ledger import check_ledger
+from operations.models import EventCounter, Item, ItemQuerySet, Operation, OperationQuerySet, Status
 from operations.selectors import quantity_sum, stock_quantities_for_partner
 from operations.tests.factories import delivered_order, lines_of, submit_report
 
@@ -131,6 +134,10 @@ def _unlocked_partner(*, partner_id):
     return Partner.objects.select_related("user").get(pk=partner_id)
 
 
+def _unguarded_take_event(partner, seq):
+    EventCounter.objects.update_or_create(partner=partner, defaults={"last_seq": seq})
+
+
 def test_control_without_the_lock_reports_oversell_or_collide(monkeypatch, partner, book):
     """Take the partner lock out and hold every thread after its stock check.
 
@@ -140,15 +147,16 @@ def test_control_without_the_lock_reports_oversell_or_collide(monkeypatch, partn
     """
     delivered_order(partner, (book, 1))
     monkeypatch.setattr(services, "partner_lock", _unlocked_partner)
+    monkeypatch.setattr(services, "_take_event", _unguarded_take_event)
     checked = threading.Barrier(THREADS, timeout=10)
-    real_stock = selectors.stock_quantities_for_partner
+    real_held_by = ItemQuerySet.held_by
 
-    def stock_then_wait(*, partner):
-        held = real_stock(partner=partner)
+    def stock_then_wait(self, *, partner):
+        held = real_held_by(self, partner=partner)
         checked.wait()  # every thread has checked before any writes
         return held
 
-    monkeypatch.setattr(selectors, "stock_quantities_for_partner", stock_then_wait)
+    monkeypatch.setattr(ItemQuerySet, "held_by", stock_then_wait)
 
     def deferred_transactions():
         connection.ensure_connection()
@@ -163,8 +171,13 @@ def test_control_without_the_lock_reports_oversell_or_collide(monkeypatch, partn
         Item.objects.filter(operation__partner=partner, operation__counts_in_stock=True, book=book)
     )
     if connection.vendor == "postgresql":
-        assert len(results) == THREADS
-        assert ledger == 1 - THREADS  # 1 delivered, 8 sold: stock is negative
+        # Every thread passed the stock check; only the database's one-number-per-event
+        # constraint stopped the oversell, and the losers fail with a database error
+        # instead of a refusal in plain words.
+        assert len(results) == 1
+        assert ledger == 0
+        assert len(errors) == THREADS - 1
+        assert all(isinstance(e, IntegrityError) for e in errors), errors
     else:
         assert ledger >= 0
         assert any(isinstance(e, OperationalError) for e in errors), errors
@@ -176,14 +189,14 @@ def test_control_without_the_lock_two_open_orders_reach_the_database(monkeypatch
     partial unique index stops the second open order."""
     monkeypatch.setattr(services, "partner_lock", _unlocked_partner)
     checked = threading.Barrier(THREADS, timeout=10)
-    real_state = selectors.ordering_state
+    real_state = OperationQuerySet.ordering_state
 
-    def state_then_wait(**kwargs):
-        state = real_state(**kwargs)
+    def state_then_wait(self, **kwargs):
+        state = real_state(self, **kwargs)
         checked.wait()
         return state
 
-    monkeypatch.setattr(selectors, "ordering_state", state_then_wait)
+    monkeypatch.setattr(OperationQuerySet, "ordering_state", state_then_wait)
 
     def deferred_transactions():
         connection.ensure_connection()
@@ -194,7 +207,7 @@ def test_control_without_the_lock_two_open_orders_reach_the_database(monkeypatch
         lambda: services.order_place(partner=partner, lines=lines_of((book, 1)), by=partner.user),
         prepare=deferred_transactions,
     )
-    assert len(results) == 1
+    assert len(results) == 1, errors
     assert Operation.objects.open_orders().filter(partner=partner).count() == 1
     # Every loser passed the rule check and failed only at the database.
     assert not any(isinstance(e, ValidationError) for e in errors), errors
@@ -208,3 +221,97 @@ def test_a_report_submitted_after_the_race_still_sees_the_right_stock(partner, b
     assert stock_quantities_for_partner(partner=partner).get(book.pk, 0) == 0
     with pytest.raises(ValidationError):
         submit_report(partner, (book, 1))
+
+
+# -- rule 2: a delivery racing a report --------------------------------------------------------
+
+
+def _delivery_waits_on_a_report(monkeypatch, partner, book, admin_user, *, clock_before_lock):
+    """The report takes the partner's lock first and holds it; the delivery arrives meanwhile
+    and waits on the lock, then goes through once the report has committed. Returns the
+    delivered order and the report.
+
+    `clock_before_lock`: the delivery reads the time before it waits, as a transition that
+    read the clock before taking the lock did.
+    """
+    delivered_order(partner, (book, 3), admin=admin_user)
+    submit_report(partner, (book, 1))
+    order = services.order_place(partner=partner, lines=lines_of((book, 2)), by=partner.user)
+    services.order_approve(order=order, by=admin_user)
+
+    report_holds_lock = threading.Event()
+    real_create = services._create_operation
+
+    def create_slowly(**kwargs):
+        report_holds_lock.set()
+        threading.Event().wait(0.5)  # the window in which the delivery arrives and waits
+        return real_create(**kwargs)
+
+    monkeypatch.setattr(services, "_create_operation", create_slowly)
+    outcome, errors = {}, []
+
+    def report():
+        try:
+            outcome["report"] = services.report_submit(partner=partner, lines=[], by=partner.user)
+        except Exception as exc:
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    def deliver():
+        try:
+            assert report_holds_lock.wait(10)
+            if clock_before_lock:
+                with backdated(timezone.now()):
+                    outcome["order"] = services.order_deliver(order=order, by=admin_user)
+            else:
+                outcome["order"] = services.order_deliver(order=order, by=admin_user)
+        except Exception as exc:
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=report), threading.Thread(target=deliver)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert errors == []
+    return Operation.objects.get(pk=order.pk), Operation.objects.get(pk=outcome["report"].pk)
+
+
+def test_a_delivery_that_waited_on_a_report_still_needs_a_report_after_it(
+    monkeypatch, partner, book, admin_user
+):
+    order, report = _delivery_waits_on_a_report(
+        monkeypatch, partner, book, admin_user, clock_before_lock=False
+    )
+    assert order.status == Status.DELIVERED
+    # The report committed first: it is before the delivery in the partner's event order.
+    assert report.counted_seq < order.counted_seq
+    assert services.Operation.objects.ordering_state(partner=partner).code == "awaiting_report"
+    with pytest.raises(ValidationError, match="Report your sales"):
+        services.order_place(partner=partner, lines=lines_of((book, 1)), by=partner.user)
+    # Dates follow the same order: the delivery read the clock once it held the lock.
+    assert order.delivered_at > report.created_at
+    assert check_ledger() == []
+
+
+def test_control_timestamps_read_before_the_lock_would_open_ordering(
+    monkeypatch, partner, book, admin_user
+):
+    """Ordered by clocks, the same race breaks rule 2: the delivery's time, read before it
+    waited, is older than the report that committed before it."""
+    order, report = _delivery_waits_on_a_report(
+        monkeypatch, partner, book, admin_user, clock_before_lock=True
+    )
+    assert report.created_at > order.delivered_at  # by the clocks, reported after delivery
+    by_clocks_reported = (
+        Operation.objects.reports()
+        .filter(partner=partner, status=Status.RECORDED, created_at__gt=order.delivered_at)
+        .exists()
+    )
+    assert by_clocks_reported  # a clock-ordered rule 2 would let the partner order again
+    # The event numbers, taken under the lock, keep the real order: ordering stays closed.
+    assert report.counted_seq < order.counted_seq
+    assert services.Operation.objects.ordering_state(partner=partner).code == "awaiting_report"

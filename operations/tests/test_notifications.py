@@ -112,7 +112,7 @@ def test_the_partner_is_told_of_each_admin_decision(
 def test_each_email_is_rendered_in_the_recipients_language(
     admin_user, partner, book, django_capture_on_commit_callbacks, monkeypatch
 ):
-    from operations import tasks
+    from toplivres import mail as mailer
 
     admin_user.language = "en"
     admin_user.save()
@@ -123,14 +123,14 @@ def test_each_email_is_rendered_in_the_recipients_language(
     def record(subject, body, from_email, to):
         seen[to[0]] = translation.get_language()
 
-    rendered = tasks.render_to_string
+    rendered = mailer.render_to_string
 
     def render(template, context):
         seen.setdefault("rendering", []).append(translation.get_language())
         return rendered(template, context)
 
-    monkeypatch.setattr(tasks, "send_mail", record)
-    monkeypatch.setattr(tasks, "render_to_string", render)
+    monkeypatch.setattr(mailer, "send_mail", record)
+    monkeypatch.setattr(mailer, "render_to_string", render)
     with translation.override("de"), django_capture_on_commit_callbacks(execute=True):
         order = place_order(partner, (book, 1))
         order_approve(order=order, by=admin_user)

@@ -126,3 +126,27 @@ def test_credit_note_numbers_have_their_own_sequence(partner, other_partner, adm
         credited_report(p, admin_user, ("10.00", 1))
     assert sorted(CreditNote.objects.values_list("sequence", flat=True)) == [1, 2]
     assert sorted(Invoice.objects.values_list("sequence", flat=True)) == [1, 2]
+
+
+def test_issuing_an_invoice_and_a_credit_note_writes_one_audit_row_each(partner, admin_user):
+    from accounts.models import AuditEntry
+
+    report, invoice, credit_note = credited_report(partner, admin_user, ("10.00", 2))
+    issued = AuditEntry.objects.get(action="invoice.issued")
+    assert (issued.actor, issued.partner_id, issued.object_id) == (
+        partner.user,
+        partner.pk,
+        invoice.pk,
+    )
+    assert issued.after["number"] == invoice.number
+    assert issued.after["total_incl_vat"] == str(invoice.total_incl_vat)
+    credited = AuditEntry.objects.get(action="credit_note.issued")
+    assert (credited.actor, credited.object_id) == (admin_user, credit_note.pk)
+    assert credited.after["credited_invoice"] == invoice.number
+
+
+def test_a_nothing_sold_report_writes_no_billing_audit_row(partner):
+    from accounts.models import AuditEntry
+
+    submit_report(partner)
+    assert not AuditEntry.objects.filter(action__endswith=".issued").exists()

@@ -2,8 +2,9 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 from django_tasks import task_backends
 
+from accounts.tasks import send_invitation_email
 from operations.billing.tasks import send_billing_document_email
-from operations.tasks import send_invitation_email, send_notification_email
+from operations.tasks import send_notification_email
 
 EMAIL_TASKS = [
     send_notification_email.module_path,

@@ -1,5 +1,7 @@
 import heapq
+import logging
 import random
+from contextlib import contextmanager
 from datetime import timedelta
 from decimal import Decimal
 
@@ -9,7 +11,7 @@ from django.db import transaction
 from django.test.utils import override_settings
 from django.utils import timezone
 
-from accounts.models import Partner, User, purge_allowed
+from accounts.models import AuditEntry, Partner, User, purge_allowed
 from accounts.services import partner_create, partner_suspend
 from catalog.isbn import isbn13_check_digit
 from catalog.models import Book, Series
@@ -182,6 +184,17 @@ def _isbn(n: int) -> str:
     return first12 + isbn13_check_digit(first12)
 
 
+@contextmanager
+def _quiet(logger_name: str):
+    logger = logging.getLogger(logger_name)
+    level = logger.level
+    logger.setLevel(logging.WARNING)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
+
+
 class Command(BaseCommand):
     help = (
         "Load demo data: the admin admin@example.com and partners partner1@example.com to "
@@ -212,10 +225,15 @@ class Command(BaseCommand):
         if User.objects.filter(email=ADMIN_EMAIL).exists():
             self.stdout.write("Demo data is already loaded (use --reset to start over).")
         else:
-            # The demo history sends no e-mail (nor renders the invoice PDFs to attach).
-            with override_settings(
-                EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend",
-                TASKS={"default": {"BACKEND": "django_tasks.backends.dummy.DummyBackend"}},
+            # The demo history sends no e-mail (nor renders the invoice PDFs to attach), and
+            # its audit rows are written without a log line each (a year of history would
+            # flood the console).
+            with (
+                override_settings(
+                    EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend",
+                    TASKS={"default": {"BACKEND": "django_tasks.backends.dummy.DummyBackend"}},
+                ),
+                _quiet("toplivres.audit"),
             ):
                 self._seed()
             self.stdout.write(self.style.SUCCESS("Demo data loaded."))
@@ -223,11 +241,12 @@ class Command(BaseCommand):
 
     @transaction.atomic
     def _reset(self):
-        # The one way to delete the ledger: explicit, and only here.
+        # The one way to delete the ledger and its history: explicit, and only here.
         with purge_allowed():
             self._purge()
 
     def _purge(self):
+        AuditEntry.objects.all().delete()
         # Invoices first (their lines, credit notes, then invoices: each protects the next).
         BillingLine.objects.all().delete()
         BillingDocument.objects.credit_notes().delete()

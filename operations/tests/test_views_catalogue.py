@@ -9,7 +9,7 @@ from operations.tests.portal_data import grow_history, query_count
 
 pytestmark = pytest.mark.django_db
 
-URL = reverse("catalog:book_list")
+URL = reverse("operations:catalogue")
 
 
 @pytest.fixture

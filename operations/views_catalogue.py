@@ -1,3 +1,5 @@
+"""The catalogue as a partner sees it: books, the copies it holds, and its order draft."""
+
 from django.core.paginator import Paginator
 from django.views.decorators.http import require_GET
 
@@ -6,14 +8,14 @@ from catalog.forms import BookSearchForm
 from catalog.selectors import book_search
 from operations.forms import OrderDraft
 from operations.selectors import ordering_state, stock_quantities_for_partner
-from operations.views import render_page
+from toplivres.rendering import render_page
 
 PAGE_SIZE = 20
 
 
 @partner_required
 @require_GET
-def book_list(request):
+def catalogue(request):
     """The catalogue: search, filter by series, page; copies held and "add to order"."""
     partner = request.partner
     form = BookSearchForm(request.GET or None)

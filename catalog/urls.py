@@ -1,9 +1,0 @@
-from django.urls import path
-
-from catalog import views
-
-app_name = "catalog"
-
-urlpatterns = [
-    path("", views.book_list, name="book_list"),
-]
