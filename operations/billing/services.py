@@ -48,6 +48,15 @@ def next_number(*, kind: str, at: datetime) -> tuple[int, int, str]:
     return year, value, f"{prefix}-{year}-{value:05d}"
 
 
+def _time_under_counter_lock(*, at: datetime, year: int) -> datetime:
+    """The issue time, read once the counter row is locked: numbers are handed out in lock
+    order, so reading the clock here makes a later number never dated earlier, whichever of
+    two partners reached its lock first. Never before `at` (the report's or the void's own
+    time); if the year turned meanwhile, `at`, so the date stays in the numbered year."""
+    now = max(clock.now(), at)
+    return now if timezone.localtime(now).year == year else at
+
+
 def seller_identity() -> dict:
     """The seller's legal identity from the settings, as frozen on each document."""
     vat_number = settings.SELLER_VAT_NUMBER
@@ -85,8 +94,6 @@ def invoice_issue_for_report(*, report: Operation) -> Invoice | None:
         return None
     partner = report.partner
     user = partner.user
-    at = report.created_at
-    issue_date = timezone.localtime(at).date()
     commission_rate = report.commission_rate or 0
     vat_rate = _vat_rate()
     amounts = [
@@ -99,7 +106,9 @@ def invoice_issue_for_report(*, report: Operation) -> Invoice | None:
         for item in items
     ]
     totals = totals_of(amounts)
-    year, sequence, number = next_number(kind=DocumentKind.INVOICE, at=at)
+    year, sequence, number = next_number(kind=DocumentKind.INVOICE, at=report.created_at)
+    at = _time_under_counter_lock(at=report.created_at, year=year)
+    issue_date = timezone.localtime(at).date()
     invoice = Invoice(
         kind=DocumentKind.INVOICE,
         number=number,
@@ -174,8 +183,9 @@ def credit_note_issue_for_void(
     if CreditNote.objects.filter(credited_invoice=invoice).exists():
         return None  # already credited (the void is guarded by its status; this is a backstop)
     at = at or getattr(report, "closed_at", None) or clock.now()
-    issue_date = timezone.localtime(at).date()
     year, sequence, number = next_number(kind=DocumentKind.CREDIT_NOTE, at=at)
+    at = _time_under_counter_lock(at=at, year=year)
+    issue_date = timezone.localtime(at).date()
     copied = {
         field.name: getattr(invoice, field.name)
         for field in BillingDocument._meta.concrete_fields

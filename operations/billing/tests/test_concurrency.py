@@ -44,6 +44,9 @@ def test_eight_partners_reporting_at_once_get_gapless_unique_invoice_numbers(adm
     assert sorted(invoices.values_list("sequence", flat=True)) == list(range(1, THREADS + 1))
     assert len(set(invoices.values_list("number", flat=True))) == THREADS
     assert {invoice.partner_id for invoice in invoices} == {p.pk for p in partners}
+    # Chronological: in number order, issue times never go back.
+    times = list(invoices.order_by("sequence").values_list("issued_at", flat=True))
+    assert times == sorted(times)
 
 
 def test_eight_transactions_numbering_at_once_get_one_number_each(db):
