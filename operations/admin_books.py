@@ -35,8 +35,8 @@ class LedgerBookAdmin(BookAdmin):
             '<tr><td><a href="{}">{}</a></td><td>{}</td><td>{} €</td></tr>',
             (
                 (
-                    reverse("admin:accounts_partner_change", args=[row["operation__partner_id"]]),
-                    row["operation__partner__store_name"],
+                    reverse("admin:accounts_partner_change", args=[row["partner_id"]]),
+                    row["partner__store_name"],
                     row["quantity"],
                     cents(row["value"]),
                 )

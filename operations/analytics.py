@@ -30,7 +30,7 @@ from django.utils import timezone
 from accounts.models import Partner
 from catalog.isbn import normalize_isbn
 from operations.billing.selectors import invoiced_due
-from operations.models import Item, Kind, Operation, Status
+from operations.models import Item, Kind, Operation, Status, StockBalance
 from operations.selectors import cents
 
 
@@ -59,11 +59,11 @@ class StockFilters:
 
 
 def _held_pairs(filters: StockFilters) -> QuerySet:
-    items = Item.objects.filter(operation__counts_in_stock=True)
+    items = StockBalance.objects.held()
     if filters.series_id:
         items = items.filter(book__series_id=filters.series_id)
     if filters.partner_id:
-        items = items.filter(operation__partner_id=filters.partner_id)
+        items = items.filter(partner_id=filters.partner_id)
     if filters.book_id:
         items = items.filter(book_id=filters.book_id)
     query = (filters.query or "").strip()
@@ -72,7 +72,7 @@ def _held_pairs(filters: StockFilters) -> QuerySet:
             Q(book__title__icontains=query)
             | Q(book__authors__icontains=query)
             | Q(book__isbn__contains=query.replace("-", "").replace(" ", ""))
-            | Q(operation__partner__store_name__icontains=query)
+            | Q(partner__store_name__icontains=query)
         )
         with contextlib.suppress(ValidationError):
             condition |= Q(book__isbn=normalize_isbn(query))
@@ -83,12 +83,11 @@ def _held_pairs(filters: StockFilters) -> QuerySet:
             "book__title",
             "book__isbn",
             "book__price",
-            "operation__partner_id",
-            "operation__partner__store_name",
-            "operation__partner__city",
+            "partner_id",
+            "partner__store_name",
+            "partner__city",
         )
-        .annotate(held=Sum("quantity"))
-        .filter(held__gt=0)
+        .annotate(held=F("quantity"))
         .order_by()
     )
 
@@ -104,7 +103,7 @@ def stock_per_book(filters: StockFilters) -> list[StockRow]:
             )
         row.copies += pair["held"]
         row.value += pair["held"] * pair["book__price"]
-        row.holders.add(pair["operation__partner_id"])
+        row.holders.add(pair["partner_id"])
     return _finish(rows)
 
 
@@ -112,12 +111,12 @@ def stock_per_partner(filters: StockFilters) -> list[StockRow]:
     """One row per partner holding copies (within the filters), by store name."""
     rows: dict[int, StockRow] = {}
     for pair in _held_pairs(filters):
-        row = rows.get(pair["operation__partner_id"])
+        row = rows.get(pair["partner_id"])
         if row is None:
-            row = rows[pair["operation__partner_id"]] = StockRow(
-                pk=pair["operation__partner_id"],
-                label=pair["operation__partner__store_name"],
-                detail=pair["operation__partner__city"],
+            row = rows[pair["partner_id"]] = StockRow(
+                pk=pair["partner_id"],
+                label=pair["partner__store_name"],
+                detail=pair["partner__city"],
             )
         row.copies += pair["held"]
         row.value += pair["held"] * pair["book__price"]

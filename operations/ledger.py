@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from django.db.models import Count, Exists, OuterRef, Q
 
 from accounts.models import AuditEntry
+from operations.balances import ledger_balances
 from operations.lifecycle import (
     COUNTS_IN_STOCK,
     OPEN_ORDER_STATUSES,
@@ -21,7 +22,7 @@ from operations.lifecycle import (
     Kind,
     Status,
 )
-from operations.models import EventCounter, Item, Operation, ReferenceCounter
+from operations.models import EventCounter, Item, Operation, ReferenceCounter, StockBalance
 
 REFERENCE = re.compile(r"^(?P<prefix>[A-Z]+)-(?P<year>\d{4})-(?P<number>\d{5,})$")
 
@@ -257,6 +258,45 @@ def _references_gapless() -> Iterator[Violation]:
             )
 
 
+def _balances_match_ledger() -> Iterator[Violation]:
+    """The stored balance equals the ledger, row by row; no row holds reserved copies it
+    does not hold."""
+    expected = ledger_balances()
+    fields = ("quantity", "delivered", "sold", "last_delivery_at", "last_sale_at")
+    stored = StockBalance.objects.values_list("pk", "partner_id", "book_id", *fields, "reserved")
+    seen = set()
+    for pk, partner_id, book_id, *values, reserved in stored.iterator():
+        key = (partner_id, book_id)
+        seen.add(key)
+        want = expected.get(key) or {
+            "quantity": 0,
+            "delivered": 0,
+            "sold": 0,
+            "last_delivery_at": None,
+            "last_sale_at": None,
+        }
+        for name, value in zip(fields, values, strict=True):
+            if value != want[name]:
+                yield Violation(
+                    "balance",
+                    f"stock balance {pk} (partner {partner_id}, book {book_id}): {name} is "
+                    f"{value}, the ledger says {want[name]}",
+                )
+        if not 0 <= reserved <= values[0]:
+            yield Violation(
+                "balance",
+                f"stock balance {pk} (partner {partner_id}, book {book_id}): {reserved} "
+                f"reserved of {values[0]} held",
+            )
+    for partner_id, book_id in sorted(set(expected) - seen):
+        if any(expected[(partner_id, book_id)][name] for name in ("quantity", "delivered", "sold")):
+            yield Violation(
+                "balance",
+                f"partner {partner_id}, book {book_id}: no stock balance row, the ledger "
+                f"says {expected[(partner_id, book_id)]['quantity']} held",
+            )
+
+
 CHECKS: list[tuple[str, Callable[[], Iterator[Violation]]]] = [
     ("every status fits its kind", _status_fits_kind),
     ("counts_in_stock agrees with kind and status", _counts_in_stock_matches_status),
@@ -268,6 +308,7 @@ CHECKS: list[tuple[str, Callable[[], Iterator[Violation]]]] = [
     ),
     ("no order written while a delivery awaited its report (rule 2)", _rule_2_held),
     ("references unique and gapless per prefix and year", _references_gapless),
+    ("the stored stock balance equals the ledger", _balances_match_ledger),
 ]
 
 

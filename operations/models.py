@@ -416,7 +416,7 @@ class Operation(models.Model):
     def _new_report_errors(self) -> list:
         # Rule 3: a report only sells copies the partner holds. No lines = nothing sold.
         errors = self._line_errors(sign=-1)
-        held = Item.objects.held_by(partner=self.partner)
+        held = StockBalance.objects.held_by(partner=self.partner)
         for line in self.lines:
             copies = -line.quantity
             in_stock = held.get(line.book_id, 0)
@@ -509,6 +509,78 @@ class Item(models.Model):
     @property
     def amount(self) -> Decimal:
         return self.copies * self.unit_price
+
+
+class StockBalanceQuerySet(models.QuerySet):
+    def held(self):
+        return self.filter(quantity__gt=0)
+
+    def held_by(self, *, partner) -> dict[int, int]:
+        """{book_id: copies held} for every book the partner holds (one indexed query)."""
+        return dict(self.held().filter(partner=partner).values_list("book_id", "quantity"))
+
+
+class StockBalance(models.Model):
+    """Copies a partner holds of a book, kept in step with the ledger.
+
+    A cache of the items that count, written by the services in the same transaction as the
+    items, under the partner's lock; `manage.py ledger_check` proves it equals the ledger.
+    Every stock read uses it, so no page sums the whole history.
+    """
+
+    partner = models.ForeignKey(
+        "accounts.Partner",
+        on_delete=models.PROTECT,
+        related_name="stock_balances",
+        verbose_name=_("partner"),
+    )
+    book = models.ForeignKey(
+        "catalog.Book",
+        on_delete=models.PROTECT,
+        related_name="stock_balances",
+        verbose_name=_("book"),
+    )
+    quantity = models.IntegerField(_("copies held"), default=0)
+    reserved = models.IntegerField(
+        _("copies reserved"), default=0, help_text=_("Copies in the partner's open returns.")
+    )
+    delivered = models.IntegerField(_("copies delivered"), default=0)
+    sold = models.IntegerField(_("copies sold"), default=0)
+    last_delivery_at = models.DateTimeField(_("last delivery"), null=True, blank=True)
+    last_sale_at = models.DateTimeField(_("last sale"), null=True, blank=True)
+
+    objects = StockBalanceQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("stock balance")
+        verbose_name_plural = _("stock balances")
+        constraints = [
+            models.UniqueConstraint(fields=["partner", "book"], name="stock_balance_unique"),
+            # Rule 3 held by the database too: stock is never negative, and never less than
+            # the copies reserved by open returns.
+            models.CheckConstraint(
+                condition=models.Q(quantity__gte=0), name="stock_balance_not_negative"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(reserved__gte=0, reserved__lte=models.F("quantity")),
+                name="stock_balance_reserved_within_held",
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["partner", "book"],
+                condition=models.Q(quantity__gt=0),
+                name="stock_balance_held",
+            ),
+            models.Index(
+                fields=["book", "partner"],
+                condition=models.Q(quantity__gt=0),
+                name="stock_balance_held_by_book",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.partner_id}/{self.book_id}: {self.quantity}"
 
 
 class Notification(models.Model):

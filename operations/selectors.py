@@ -4,12 +4,11 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db.models import (
+    Count,
     DecimalField,
     ExpressionWrapper,
     F,
     IntegerField,
-    Max,
-    Q,
     QuerySet,
     Sum,
     Value,
@@ -18,7 +17,15 @@ from django.db.models.functions import Abs, Coalesce
 from django.shortcuts import get_object_or_404
 
 from accounts.models import Partner
-from operations.models import Item, Kind, Operation, OrderingState, Status, cents
+from operations.models import (
+    Item,
+    Kind,
+    Operation,
+    OrderingState,
+    Status,
+    StockBalance,
+    cents,
+)
 
 ZERO_EUR = Value(Decimal("0.00"), output_field=DecimalField(max_digits=14, decimal_places=2))
 
@@ -70,15 +77,21 @@ def _counting_items() -> QuerySet:
 
 
 def stock_quantities_for_partner(*, partner: Partner) -> dict[int, int]:
-    """{book_id: copies held} for every book the partner holds (one query)."""
-    return Item.objects.held_by(partner=partner)
+    """{book_id: copies held} for every book the partner holds (one query on the balance)."""
+    return StockBalance.objects.held_by(partner=partner)
+
+
+_VALUE = ExpressionWrapper(
+    F("quantity") * F("book__price"), output_field=DecimalField(max_digits=14, decimal_places=2)
+)
 
 
 def stock_for_partner(*, partner: Partner) -> QuerySet:
-    """Per book held: copies, retail value at today's price, last delivery and last sale."""
+    """Per book held: copies, reserved copies, retail value at today's price, last delivery
+    and last sale (from the stored balance)."""
     return (
-        _counting_items()
-        .filter(operation__partner=partner)
+        StockBalance.objects.held()
+        .filter(partner=partner)
         .values(
             "book_id",
             "book__title",
@@ -86,19 +99,12 @@ def stock_for_partner(*, partner: Partner) -> QuerySet:
             "book__isbn",
             "book__price",
             "book__series__name",
+            "quantity",
+            "reserved",
+            "last_delivery_at",
+            "last_sale_at",
         )
-        .annotate(
-            quantity=Sum("quantity"),
-            last_delivery_at=Max("operation__delivered_at", filter=Q(operation__kind=Kind.ORDER)),
-            last_sale_at=Max("operation__created_at", filter=Q(operation__kind=Kind.REPORT)),
-        )
-        .filter(quantity__gt=0)
-        .annotate(
-            value=ExpressionWrapper(
-                F("quantity") * F("book__price"),
-                output_field=DecimalField(max_digits=14, decimal_places=2),
-            )
-        )
+        .annotate(value=_VALUE)
         .order_by("book__title", "book_id")
     )
 
@@ -106,18 +112,16 @@ def stock_for_partner(*, partner: Partner) -> QuerySet:
 def stock_for_book(*, book) -> QuerySet:
     """Per partner holding `book`: copies and retail value."""
     return (
-        _counting_items()
+        StockBalance.objects.held()
         .filter(book=book)
-        .values("operation__partner_id", "operation__partner__store_name")
-        .annotate(quantity=Sum("quantity"))
-        .filter(quantity__gt=0)
+        .values("partner_id", "partner__store_name", "quantity")
         .annotate(
             value=ExpressionWrapper(
                 F("quantity") * Value(book.price),
                 output_field=DecimalField(max_digits=14, decimal_places=2),
             )
         )
-        .order_by("operation__partner__store_name")
+        .order_by("partner__store_name", "partner_id")
     )
 
 
@@ -129,15 +133,12 @@ class StockTotals:
 
 
 def stock_totals(*, partner: Partner | None = None) -> StockTotals:
-    """Titles, copies and retail value held, by one partner or by all.
-
-    Stock is never negative per partner and book (rule 3), so plain sums over the counting
-    items give the totals.
-    """
-    items = _counting_items()
+    """Titles, copies and retail value held, by one partner or by all (one query)."""
+    balances = StockBalance.objects.held()
     if partner is not None:
-        items = items.filter(operation__partner=partner)
-    sums = items.aggregate(
+        balances = balances.filter(partner=partner)
+    sums = balances.aggregate(
+        titles=Count("book_id", distinct=True),
         copies=Coalesce(Sum("quantity"), Value(0), output_field=IntegerField()),
         value=Coalesce(
             Sum(
@@ -147,8 +148,7 @@ def stock_totals(*, partner: Partner | None = None) -> StockTotals:
             ZERO_EUR,
         ),
     )
-    titles = items.values("book_id").annotate(held=Sum("quantity")).filter(held__gt=0).count()
-    return StockTotals(titles=titles, copies=sums["copies"], value=cents(sums["value"]))
+    return StockTotals(titles=sums["titles"], copies=sums["copies"], value=cents(sums["value"]))
 
 
 def quantity_sum(items: QuerySet) -> int:
@@ -181,9 +181,8 @@ class PartnerFigures:
 def partner_figures(*, partner: Partner) -> PartnerFigures:
     """Delivered, sold, sell-through, revenue, amount due and stock of one partner."""
     items = _counting_items().filter(operation__partner=partner)
-    sums = items.aggregate(
-        delivered=Coalesce(Sum("quantity", filter=Q(operation__kind=Kind.ORDER)), 0),
-        sold=Coalesce(Sum("quantity", filter=Q(operation__kind=Kind.REPORT)), 0),
+    sums = StockBalance.objects.filter(partner=partner).aggregate(
+        delivered=Coalesce(Sum("delivered"), 0), sold=Coalesce(Sum("sold"), 0)
     )
     # Revenue per commission rate: each report is due at the rate recorded with it.
     per_rate = (
@@ -206,7 +205,7 @@ def partner_figures(*, partner: Partner) -> PartnerFigures:
     totals = stock_totals(partner=partner)
     return PartnerFigures(
         copies_delivered=sums["delivered"],
-        copies_sold=-sums["sold"],
+        copies_sold=sums["sold"],
         revenue=revenue,
         amount_due=due,
         stock_copies=totals.copies,

@@ -18,6 +18,7 @@ from accounts.models import Partner, User
 from accounts.services import audit_record, partner_lock
 from catalog.models import Book
 from operations import clock
+from operations.balances import balance_apply
 from operations.billing.services import (
     billing_delete_refusal,
     credit_note_issue_for_void,
@@ -140,6 +141,8 @@ def _create_operation(
         # field checks here, and the database constraints back both.
         item.clean_fields(exclude=["operation", "book"])
     Item.objects.bulk_create(operation.lines)
+    if counting:
+        balance_apply(operation=operation, sign=+1)
     audit_record(
         action=f"{kind}.{status}",
         actor=by,
@@ -203,6 +206,8 @@ def _transition(
     updated = Operation.objects.filter(pk=current.pk, status=before).update(**fields)
     if updated != 1:
         raise ValidationError(_("This operation was changed meanwhile; reload and try again."))
+    if event:
+        balance_apply(operation=current, sign=+1 if event == "counted_seq" else -1)
     after = {"status": to}
     if event:
         after[event] = fields[event]

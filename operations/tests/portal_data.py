@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from catalog.models import Book
 from catalog.tests.factories import make_isbn
+from operations.balances import balances_rebuild
 from operations.models import Item, Kind, Operation, Status
 
 _seq = itertools.count(1)
@@ -90,6 +91,7 @@ def grow_history(partner, n: int, *, admin) -> Operation:
         quantity = -1 if op.kind == Kind.REPORT else 1
         items.append(Item(operation=op, book=book, quantity=quantity, unit_price=book.price))
     Item.objects.bulk_create(items)
+    balances_rebuild(partner_ids=[partner.pk])
     return delivered
 
 

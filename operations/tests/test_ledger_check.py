@@ -7,7 +7,7 @@ from django.core.management import CommandError, call_command
 
 from catalog.tests.factories import BookFactory
 from operations.ledger import check_ledger
-from operations.models import EventCounter, Item, Operation, ReferenceCounter
+from operations.models import EventCounter, Item, Operation, ReferenceCounter, StockBalance
 from operations.services import report_void
 from operations.tests.factories import delivered_order, place_order, submit_report
 
@@ -103,3 +103,21 @@ def test_an_item_with_the_wrong_sign_is_named(history):
     ok, out = run_check()
     assert not ok
     assert f"item {item.pk} of order {history['order'].pk}: quantity -1 has the wrong sign" in out
+
+
+def test_a_stored_balance_that_drifts_from_the_ledger_is_named(history, partner):
+    balance = StockBalance.objects.get(partner=partner, book=history["book"])
+    StockBalance.objects.filter(pk=balance.pk).update(quantity=balance.quantity + 1)
+    ok, out = run_check()
+    assert not ok
+    assert (
+        f"stock balance {balance.pk} (partner {partner.pk}, book {history['book'].pk}): "
+        f"quantity is {balance.quantity + 1}, the ledger says {balance.quantity}"
+    ) in out
+
+
+def test_a_missing_balance_row_is_named(history, partner):
+    StockBalance.objects.filter(partner=partner, book=history["book"]).delete()
+    ok, out = run_check()
+    assert not ok
+    assert f"partner {partner.pk}, book {history['book'].pk}: no stock balance row" in out

@@ -13,6 +13,7 @@ from accounts.models import Partner, User
 from catalog.isbn import isbn13_check_digit
 from catalog.models import Book
 from operations import selectors, services
+from operations.balances import balances_rebuild
 from operations.models import EventCounter, Item, Kind, Operation, Status
 
 
@@ -131,6 +132,7 @@ class Command(BaseCommand):
                 batch = []
         Item.objects.bulk_create(batch)
         item_count += len(batch)
+        balances_rebuild(partner_ids=[p.pk for p in partners])
         with connection.cursor() as cursor:
             # Planner statistics, as a live database has them.
             cursor.execute("ANALYZE")

@@ -17,7 +17,13 @@ from catalog.isbn import isbn13_check_digit
 from catalog.models import Book, Series
 from operations.billing.models import BillingDocument, BillingLine
 from operations.clock import backdated
-from operations.models import EventCounter, Notification, Operation, ReferenceCounter
+from operations.models import (
+    EventCounter,
+    Notification,
+    Operation,
+    ReferenceCounter,
+    StockBalance,
+)
 from operations.selectors import stock_quantities_for_partner
 from operations.services import (
     Line,
@@ -254,6 +260,7 @@ class Command(BaseCommand):
         Notification.objects.all().delete()
         Operation.objects.all().delete()
         EventCounter.objects.all().delete()
+        StockBalance.objects.all().delete()
         ReferenceCounter.objects.all().delete()
         Partner.objects.all().delete()
         User.objects.all().delete()

@@ -11,7 +11,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('accounts', '0001_initial'),
-        ('operations', '0003_event_numbers'),
+        ('operations', '0004_stock_balance'),
     ]
 
     operations = [
