@@ -15,7 +15,9 @@ from django.contrib.admin import helpers
 from django.contrib.admin.actions import delete_selected
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
 from django.db import transaction
+from django.db.models import Exists, OuterRef
 from django.http import Http404, HttpResponseNotAllowed, HttpResponseRedirect
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
@@ -88,19 +90,24 @@ class ItemInline(admin.TabularInline):
         return item.amount
 
 
+STOCK_PAGE_SIZE = 50
+BOOK_SEARCH_LIMIT = 200  # books matched by a search term, looked up in the items
+
+
 @admin.register(Operation)
 class OperationAdmin(ServiceActionsMixin, TamperProofActionsMixin, admin.ModelAdmin):
     list_display = ["reference", "kind", "status", "partner", "created_at", "counts_in_stock"]
     list_display_links = ["reference"]
     list_filter = ["kind", "status", "partner", "created_at"]
     list_select_related = ["partner"]
-    search_fields = [
-        "reference",
-        "partner__store_name",
-        "items__book__isbn",
-        "items__book__title",
-    ]
-    date_hierarchy = "created_at"
+    # On the operation's own columns (no join to the items, no DISTINCT); books are found
+    # by get_search_results through an EXISTS on the items' (operation, book) index.
+    search_fields = ["reference", "partner__store_name"]
+    search_help_text = gettext_lazy(
+        "Reference, store name, book title or ISBN (with or without hyphens)."
+    )
+    # A large ledger: no full count of the table beside the filtered one.
+    show_full_result_count = False
     inlines = [ItemInline, AuditEntryInline]
     actions = ["approve", "deliver", "reject", "void", "resend_emails"]
     fieldsets = [
@@ -178,10 +185,15 @@ class OperationAdmin(ServiceActionsMixin, TamperProofActionsMixin, admin.ModelAd
 
     def get_search_results(self, request, queryset, search_term):
         results, may_have_duplicates = super().get_search_results(request, queryset, search_term)
-        with contextlib.suppress(ValidationError):
-            isbn = normalize_isbn(search_term)
-            results |= queryset.filter(items__book__isbn=isbn)
-            may_have_duplicates = True
+        term = search_term.strip()
+        if term:
+            books = Book.objects.filter(title__icontains=term)
+            with contextlib.suppress(ValidationError):
+                books = books | Book.objects.filter(isbn=normalize_isbn(term))
+            book_ids = list(books.values_list("pk", flat=True)[:BOOK_SEARCH_LIMIT])
+            if book_ids:
+                has_book = Item.objects.filter(operation=OuterRef("pk"), book_id__in=book_ids)
+                results |= queryset.filter(Exists(has_book))
         return results, may_have_duplicates
 
     # -- actions, each through a service, one message per refused row -------------------------
@@ -396,13 +408,16 @@ class OperationAdmin(ServiceActionsMixin, TamperProofActionsMixin, admin.ModelAd
             return stock_csv_response(rows, by_partner=by_partner)
         query = request.GET.copy()
         query.pop("format", None)
+        page = Paginator(rows, STOCK_PAGE_SIZE).get_page(request.GET.get("page"))
         context = {
             **self.admin_site.each_context(request),
             "title": _("Stock held by partners"),
             "opts": self.opts,
             "form": form,
-            "rows": rows,
-            "summary": analytics.stock_summary(rows),
+            "rows": page.object_list,
+            "page": page,
+            "page_query": _query_without(query, "page"),
+            "summary": analytics.stock_summary(filters),
             "by_partner": by_partner,
             "filters": filters,
             "drill_book": form.cleaned_data.get("book") if form.is_valid() else None,

@@ -6,7 +6,7 @@ partner, so that a partner counts as holding a book only while it has copies lef
 """
 
 import contextlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -43,11 +43,7 @@ class StockRow:
     detail: str = ""
     copies: int = 0
     value: Decimal = Decimal("0.00")
-    holders: set = field(default_factory=set)  # partners holding the book, or titles held
-
-    @property
-    def spread(self) -> int:
-        return len(self.holders)
+    spread: int = 0  # partners holding the book, or titles the partner holds
 
 
 @dataclass(frozen=True)
@@ -58,14 +54,15 @@ class StockFilters:
     query: str = ""
 
 
-def _held_pairs(filters: StockFilters) -> QuerySet:
-    items = StockBalance.objects.held()
+def _held(filters: StockFilters) -> QuerySet:
+    """The stored balances with copies held, within the filters."""
+    held = StockBalance.objects.held()
     if filters.series_id:
-        items = items.filter(book__series_id=filters.series_id)
+        held = held.filter(book__series_id=filters.series_id)
     if filters.partner_id:
-        items = items.filter(partner_id=filters.partner_id)
+        held = held.filter(partner_id=filters.partner_id)
     if filters.book_id:
-        items = items.filter(book_id=filters.book_id)
+        held = held.filter(book_id=filters.book_id)
     query = (filters.query or "").strip()
     if query:
         condition = (
@@ -76,63 +73,83 @@ def _held_pairs(filters: StockFilters) -> QuerySet:
         )
         with contextlib.suppress(ValidationError):
             condition |= Q(book__isbn=normalize_isbn(query))
-        items = items.filter(condition)
-    return (
-        items.values(
-            "book_id",
-            "book__title",
-            "book__isbn",
-            "book__price",
-            "partner_id",
-            "partner__store_name",
-            "partner__city",
+        held = held.filter(condition)
+    return held
+
+
+_HELD_VALUE = Sum(
+    F("quantity") * F("book__price"), output_field=DecimalField(max_digits=14, decimal_places=2)
+)
+
+
+class StockTable:
+    """Stock grouped per book or per partner by the database, in label order: sliced by a
+    paginator one page at a time, or iterated whole for a CSV."""
+
+    def __init__(self, grouped: QuerySet, *, key: str, label: str, detail: str, spread: str):
+        self.grouped = grouped
+        self.names = (key, label, detail, spread)
+
+    def _row(self, values: dict) -> StockRow:
+        key, label, detail, spread = self.names
+        return StockRow(
+            pk=values[key],
+            label=values[label],
+            detail=values[detail],
+            copies=values["copies"],
+            value=cents(values["value"]),
+            spread=values["spread"],
         )
-        .annotate(held=F("quantity"))
-        .order_by()
+
+    def count(self) -> int:
+        return self.grouped.count()
+
+    def __len__(self) -> int:
+        return self.count()
+
+    def __getitem__(self, index):
+        if isinstance(index, slice):
+            return [self._row(values) for values in self.grouped[index]]
+        return self._row(self.grouped[index])
+
+    def __iter__(self):
+        return (self._row(values) for values in self.grouped.iterator(chunk_size=2000))
+
+
+def stock_per_book(filters: StockFilters) -> StockTable:
+    """One row per book held by at least one partner (within the filters), by title."""
+    grouped = (
+        _held(filters)
+        .values("book_id", "book__title", "book__isbn")
+        .annotate(copies=Sum("quantity"), value=_HELD_VALUE, spread=Count("partner_id"))
+        .order_by("book__title", "book_id")
+    )
+    return StockTable(
+        grouped, key="book_id", label="book__title", detail="book__isbn", spread="spread"
     )
 
 
-def stock_per_book(filters: StockFilters) -> list[StockRow]:
-    """One row per book held by at least one partner (within the filters), by title."""
-    rows: dict[int, StockRow] = {}
-    for pair in _held_pairs(filters):
-        row = rows.get(pair["book_id"])
-        if row is None:
-            row = rows[pair["book_id"]] = StockRow(
-                pk=pair["book_id"], label=pair["book__title"], detail=pair["book__isbn"]
-            )
-        row.copies += pair["held"]
-        row.value += pair["held"] * pair["book__price"]
-        row.holders.add(pair["partner_id"])
-    return _finish(rows)
-
-
-def stock_per_partner(filters: StockFilters) -> list[StockRow]:
+def stock_per_partner(filters: StockFilters) -> StockTable:
     """One row per partner holding copies (within the filters), by store name."""
-    rows: dict[int, StockRow] = {}
-    for pair in _held_pairs(filters):
-        row = rows.get(pair["partner_id"])
-        if row is None:
-            row = rows[pair["partner_id"]] = StockRow(
-                pk=pair["partner_id"],
-                label=pair["partner__store_name"],
-                detail=pair["partner__city"],
-            )
-        row.copies += pair["held"]
-        row.value += pair["held"] * pair["book__price"]
-        row.holders.add(pair["book_id"])
-    return _finish(rows)
+    grouped = (
+        _held(filters)
+        .values("partner_id", "partner__store_name", "partner__city")
+        .annotate(copies=Sum("quantity"), value=_HELD_VALUE, spread=Count("book_id"))
+        .order_by("partner__store_name", "partner_id")
+    )
+    return StockTable(
+        grouped,
+        key="partner_id",
+        label="partner__store_name",
+        detail="partner__city",
+        spread="spread",
+    )
 
 
-def _finish(rows: dict[int, StockRow]) -> list[StockRow]:
-    result = sorted(rows.values(), key=lambda r: (r.label.casefold(), r.pk))
-    for row in result:
-        row.value = cents(row.value)
-    return result
-
-
-def stock_summary(rows: list[StockRow]) -> dict:
-    return {"copies": sum(r.copies for r in rows), "value": cents(sum(r.value for r in rows))}
+def stock_summary(filters: StockFilters) -> dict:
+    """Copies and retail value held within the filters (one aggregate)."""
+    sums = _held(filters).aggregate(copies=Sum("quantity"), value=_HELD_VALUE)
+    return {"copies": sums["copies"] or 0, "value": cents(sums["value"] or 0)}
 
 
 # -- what waits for an admin --------------------------------------------------------------------

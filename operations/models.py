@@ -312,6 +312,8 @@ class Operation(models.Model):
             models.Index(fields=["partner", "kind", "status"], name="op_partner_kind_status"),
             models.Index(fields=["kind", "status", "created_at"], name="op_kind_status_created"),
             models.Index(fields=["partner", "-created_at"], name="op_partner_created"),
+            # The back office's default order, newest first.
+            models.Index(fields=["-created_at", "-id"], name="op_created_desc"),
         ]
 
     def __str__(self):

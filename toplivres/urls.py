@@ -3,7 +3,7 @@ from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
 
 from accounts import views as account_views
-from toplivres.views import favicon
+from toplivres.views import favicon, healthz
 
 admin.site.site_header = _("toplivres back office")
 admin.site.site_title = _("toplivres")
@@ -11,6 +11,7 @@ admin.site.index_title = _("Back office")
 
 urlpatterns = [
     path("favicon.ico", favicon),
+    path("healthz", healthz, name="healthz"),
     path("accounts/login/", account_views.LoginView.as_view(), name="login"),
     path(
         "accounts/password_change/",

@@ -338,3 +338,15 @@ def test_admin_index_shows_the_order_desk_counts(admin_client, admin_user, partn
         reverse("admin:accounts_partner_changelist"), {"report": "awaiting"}
     )
     assert list(awaiting.context["cl"].queryset) == [third]
+
+
+def test_the_list_finds_operations_by_book_title_or_isbn_once_each(admin_client, partner, book):
+    other = BookFactory(title="Germinal", isbn="9782070360024")
+    order = delivered_order(partner, (other, 2), (book, 1))
+    report = submit_report(partner, (other, 1))
+    url = reverse("admin:operations_operation_changelist")
+    for term in ("germinal", "978-2-07-036002-4", order.reference):
+        found = list(admin_client.get(url, {"q": term}).context["cl"].result_list)
+        expected = [order] if term == order.reference else [report, order]
+        assert found == expected, term
+    assert list(admin_client.get(url, {"q": "zzz"}).context["cl"].result_list) == []

@@ -126,3 +126,46 @@ def test_stock_csv_exports_what_is_shown(admin_client, shelves, partner):
 def test_stock_view_page_links_to_its_csv(admin_client, shelves):
     response = admin_client.get(STOCK, {"q": "nana"})
     assert "q=nana&amp;format=csv" in response.text
+
+
+def _stock_queries(admin_client, **params) -> int:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as ctx:
+        response = admin_client.get(STOCK, params)
+    assert response.status_code == 200
+    return len(ctx.captured_queries)
+
+
+def test_stock_view_pages_its_rows_and_totals_every_page(admin_client, partner, monkeypatch):
+    from operations import admin as operations_admin
+
+    monkeypatch.setattr(operations_admin, "STOCK_PAGE_SIZE", 2)
+    books = [BookFactory(title=f"Titre {n}", price=Decimal("10.00")) for n in range(5)]
+    delivered_order(partner, *[(book, 1) for book in books])
+    first = admin_client.get(STOCK)
+    assert [row.label for row in first.context["rows"]] == ["Titre 0", "Titre 1"]
+    assert first.context["summary"] == {"copies": 5, "value": Decimal("50.00")}
+    assert "page 1 of 3" in first.text
+    last = admin_client.get(STOCK, {"page": "3"})
+    assert [row.label for row in last.context["rows"]] == ["Titre 4"]
+    assert last.context["summary"]["copies"] == 5
+    # The CSV has every row, whatever the page.
+    response = admin_client.get(STOCK, {"format": "csv"})
+    text = b"".join(response.streaming_content).decode("utf-8").lstrip("\ufeff")
+    assert len(list(csv.reader(io.StringIO(text)))) == 1 + 5
+
+
+def test_stock_view_runs_the_same_queries_with_few_or_many_holders(admin_client, admin_user):
+    from accounts.tests.factories import PartnerFactory
+
+    book = BookFactory()
+    few = [PartnerFactory() for _ in range(2)]
+    for partner in few:
+        delivered_order(partner, (book, 1), admin=admin_user)
+    small = (_stock_queries(admin_client), _stock_queries(admin_client, by="partner"))
+    for partner in [PartnerFactory() for _ in range(60)]:
+        delivered_order(partner, (book, 1), admin=admin_user)
+    large = (_stock_queries(admin_client), _stock_queries(admin_client, by="partner"))
+    assert small == large

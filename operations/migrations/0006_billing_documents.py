@@ -11,7 +11,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('accounts', '0001_initial'),
-        ('operations', '0004_stock_balance'),
+        ('operations', '0005_operations_newest_first_index'),
     ]
 
     operations = [
