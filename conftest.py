@@ -46,3 +46,13 @@ def admin_client(client, admin_user):
 def partner_client(client, partner):
     client.force_login(partner.user)
     return client
+
+
+@pytest.fixture(autouse=True)
+def _empty_cache():
+    """Throttles count in the cache: each test starts with none spent."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()

@@ -220,13 +220,24 @@ class UserAdmin(TamperProofActionsMixin, DjangoUserAdmin):
         }
         user_update(user=obj, by=request.user, **fields)
 
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = super().get_fieldsets(request, obj)
+        if obj is not None and obj.is_partner:
+            # A partner chooses its own password (invitation, reset link); nobody types it.
+            first, *rest = fieldsets
+            fields = [name for name in first[1]["fields"] if name != "password"]
+            fieldsets = ((first[0], {**first[1], "fields": fields}), *rest)
+        return fieldsets
+
     def user_change_password(self, request, id, form_url=""):
+        user = self.get_object(request, unquote(id))
+        if user is not None and user.is_partner:
+            raise PermissionDenied
         # The password form saves through Django's own code; the audit row joins its
         # transaction, so the change and its record commit together.
         with transaction.atomic():
             response = super().user_change_password(request, id, form_url)
             if request.method == "POST" and response.status_code == 302:
-                user = self.get_object(request, unquote(id))
                 user_password_changed(user=user, by=request.user)
         return response
 

@@ -2,9 +2,11 @@ from crispy_forms.helper import FormHelper
 from django import forms
 from django.conf import settings
 from django.contrib.auth.forms import AuthenticationForm
+from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import Partner
+from accounts.models import Partner, User
+from toplivres.forms import OneValuePerFieldMixin
 
 
 class EmailAuthenticationForm(AuthenticationForm):
@@ -23,8 +25,26 @@ class EmailAuthenticationForm(AuthenticationForm):
         self.helper = FormHelper()
         self.helper.form_tag = False
 
+    def get_invalid_login_error(self):
+        # Only someone who typed the right password learns that the account is suspended;
+        # anyone else gets the usual answer, whether the address exists or not.
+        username = self.cleaned_data.get("username") or ""
+        password = self.cleaned_data.get("password") or ""
+        user = User.objects.filter(email__iexact=username, is_active=False).first()
+        if user is not None and password and user.check_password(password):
+            contact = settings.CONTACT_EMAIL
+            if contact:
+                message = _(
+                    "This account is suspended. To restore access, contact the publisher "
+                    "at %(contact)s."
+                ) % {"contact": contact}
+            else:
+                message = _("This account is suspended. To restore access, contact the publisher.")
+            return ValidationError(message, code="inactive")
+        return super().get_invalid_login_error()
 
-class PartnerDetailsForm(forms.ModelForm):
+
+class PartnerDetailsForm(OneValuePerFieldMixin, forms.ModelForm):
     """The store details a partner keeps up to date itself (not its commission)."""
 
     class Meta:
@@ -43,7 +63,7 @@ class PartnerDetailsForm(forms.ModelForm):
         self.helper.form_tag = False
 
 
-class LanguageForm(forms.Form):
+class LanguageForm(OneValuePerFieldMixin, forms.Form):
     language = forms.ChoiceField(label=_("Language"), choices=settings.LANGUAGES)
 
     def __init__(self, *args, **kwargs):

@@ -49,7 +49,8 @@ class ReasonForm(forms.Form):
 
 
 class AdminUserCreationForm(BaseUserCreationForm):
-    """A member of the publisher's team. Partners are created from the partner admin."""
+    """A member of the publisher's team: staff in the back-office group, not a superuser.
+    Partners are created from the partner admin."""
 
     class Meta:
         model = User
@@ -59,4 +60,10 @@ class AdminUserCreationForm(BaseUserCreationForm):
         super().__init__(*args, **kwargs)
         self.instance.role = User.Role.ADMIN
         self.instance.is_staff = True
-        self.instance.is_superuser = True
+        self.instance.is_superuser = False
+
+    def _save_m2m(self):
+        super()._save_m2m()
+        from accounts.roles import back_office_group
+
+        self.instance.groups.add(back_office_group())

@@ -10,7 +10,13 @@ from django.urls import path, reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from catalog.imports import decode, parse_books_csv
+from catalog.imports import (
+    decode,
+    drop_stashed_upload,
+    parse_books_csv,
+    stash_upload,
+    stashed_upload,
+)
 from catalog.isbn import normalize_isbn
 from catalog.models import Book, Series
 from catalog.services import books_import
@@ -50,7 +56,8 @@ class ImportUploadForm(forms.Form):
 
 
 class ImportConfirmForm(forms.Form):
-    csv_text = forms.CharField(widget=forms.HiddenInput, strip=False)
+    # Names the uploaded file kept on the server (catalog.imports.stash_upload).
+    upload = forms.CharField(widget=forms.HiddenInput, max_length=64)
 
 
 class BookAdminForm(forms.ModelForm):
@@ -131,33 +138,46 @@ class BookAdmin(TamperProofActionsMixin, admin.ModelAdmin):
         upload_form, preview, confirm_form = ImportUploadForm(), None, None
         if request.method == "POST" and "confirm" in request.POST:
             confirm_form = ImportConfirmForm(request.POST)
-            if confirm_form.is_valid():
+            token = confirm_form.data.get("upload", "")
+            text = (
+                stashed_upload(token, user_id=request.user.pk) if confirm_form.is_valid() else None
+            )
+            if text is None:
+                confirm_form = None
+                self.message_user(
+                    request,
+                    _("This preview is no longer available: upload the file again."),
+                    messages.ERROR,
+                )
+            else:
                 # Checked again at write time: the catalogue may have changed since the preview.
-                preview = parse_books_csv(confirm_form.cleaned_data["csv_text"])
-                if preview.is_valid:
-                    try:
-                        result = books_import(rows=preview.rows)
-                    except ValidationError as error:
-                        self.message_user(request, " ".join(error.messages), messages.ERROR)
-                    else:
-                        self.message_user(
-                            request,
-                            _(
-                                "Import done: %(created)s book(s) created, %(updated)s "
-                                "updated, %(series)s series created."
-                            )
-                            % {
-                                "created": result.created,
-                                "updated": result.updated,
-                                "series": result.series_created,
-                            },
+                preview = parse_books_csv(text)
+            if text is not None and preview.is_valid:
+                try:
+                    result = books_import(rows=preview.rows)
+                except ValidationError as error:
+                    self.message_user(request, " ".join(error.messages), messages.ERROR)
+                else:
+                    self.message_user(
+                        request,
+                        _(
+                            "Import done: %(created)s book(s) created, %(updated)s "
+                            "updated, %(series)s series created."
                         )
-                        return HttpResponseRedirect(reverse("admin:catalog_book_changelist"))
+                        % {
+                            "created": result.created,
+                            "updated": result.updated,
+                            "series": result.series_created,
+                        },
+                    )
+                    drop_stashed_upload(token, user_id=request.user.pk)
+                    return HttpResponseRedirect(reverse("admin:catalog_book_changelist"))
         elif request.method == "POST":
             upload_form = ImportUploadForm(request.POST, request.FILES)
             if upload_form.is_valid():
                 text = upload_form.cleaned_data["file"]
                 preview = parse_books_csv(text)
-                confirm_form = ImportConfirmForm(initial={"csv_text": text})
+                token = stash_upload(text, user_id=request.user.pk)
+                confirm_form = ImportConfirmForm(initial={"upload": token})
         context.update(upload_form=upload_form, preview=preview, confirm_form=confirm_form)
         return TemplateResponse(request, "admin/catalog/book/import.html", context)

@@ -5,11 +5,17 @@ series, price. `;` or `,` separates the columns; the price takes a dot or a comm
 (`12,50`); the file is UTF-8, with or without a byte-order mark.
 """
 
+import contextlib
 import csv
 import io
+import re
+import secrets
+import time
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
+from pathlib import Path
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
@@ -87,10 +93,11 @@ def parse_price(value: str) -> Decimal:
         raise ValidationError(_("“%(value)s” is not a price.") % {"value": value}) from error
     if not price.is_finite() or price <= 0:
         raise ValidationError(_("The price must be above zero."))
-    if price != price.quantize(Decimal("0.01")):
-        raise ValidationError(_("The price has more than two decimals."))
+    # Before quantize(), which fails on a number with more digits than the context holds.
     if price > MAX_PRICE:
         raise ValidationError(_("The price is too high."))
+    if price != price.quantize(Decimal("0.01")):
+        raise ValidationError(_("The price has more than two decimals."))
     return price.quantize(Decimal("0.01"))
 
 
@@ -210,3 +217,49 @@ def _mark_existing(rows: list[BookRow]) -> None:
     existing = set(Book.objects.filter(isbn__in=isbns).values_list("isbn", flat=True))
     for row in rows:
         row.exists = row.isbn in existing
+
+
+# -- the uploaded file between its preview and its confirmation ---------------------------
+#
+# The file stays on the server: sent back in a hidden field, a file over 2.5 MB would pass
+# its preview and then be refused at confirmation (DATA_UPLOAD_MAX_MEMORY_SIZE).
+
+STASH_MAX_AGE = 24 * 3600
+_TOKEN = re.compile(r"^[A-Za-z0-9_-]{20,64}$")
+
+
+def _stash_dir() -> Path:
+    directory = Path(settings.VAR_DIR) / "imports"
+    directory.mkdir(parents=True, exist_ok=True)
+    return directory
+
+
+def stash_upload(text: str, *, user_id: int) -> str:
+    """Keep `text` for its confirmation by the same user; returns the token that names it.
+    Stashes older than a day are removed on the way."""
+    directory = _stash_dir()
+    limit = time.time() - STASH_MAX_AGE
+    for old in directory.glob("*.csv"):
+        with contextlib.suppress(OSError):
+            if old.stat().st_mtime < limit:
+                old.unlink()
+    token = secrets.token_urlsafe(24)
+    (directory / f"{user_id}-{token}.csv").write_text(text, encoding="utf-8")
+    return token
+
+
+def stashed_upload(token: str, *, user_id: int) -> str | None:
+    """The text stashed under `token` by this user, or None (unknown, expired, forged)."""
+    if not isinstance(token, str) or not _TOKEN.match(token):
+        return None
+    path = _stash_dir() / f"{user_id}-{token}.csv"
+    try:
+        return path.read_text(encoding="utf-8")
+    except OSError:
+        return None
+
+
+def drop_stashed_upload(token: str, *, user_id: int) -> None:
+    if isinstance(token, str) and _TOKEN.match(token):
+        with contextlib.suppress(OSError):
+            (_stash_dir() / f"{user_id}-{token}.csv").unlink()

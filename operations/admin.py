@@ -44,6 +44,7 @@ from operations.services import (
     order_deliver,
     order_reject,
     report_void,
+    transition_refusal,
 )
 from toplivres.admin_tools import (
     ServiceActionsMixin,
@@ -81,13 +82,15 @@ class ItemInline(admin.TabularInline):
     def has_delete_permission(self, request, obj=None):
         return False
 
+    # A line posted to the change form (tampered: the inline is read-only) is never saved,
+    # but is shown again: it has no book nor quantity.
     @admin.display(description=gettext_lazy("ISBN"))
     def isbn(self, item):
-        return item.book.isbn
+        return item.book.isbn if item.pk else "—"
 
     @admin.display(description=gettext_lazy("amount (EUR)"))
     def amount(self, item):
-        return item.amount
+        return item.amount if item.pk else "—"
 
 
 STOCK_PAGE_SIZE = 50
@@ -221,17 +224,10 @@ class OperationAdmin(ServiceActionsMixin, TamperProofActionsMixin, admin.ModelAd
             ),
         )
 
-    @admin.action(description=gettext_lazy("Mark the selected orders as delivered"))
+    @admin.action(description=gettext_lazy("Mark the selected orders as delivered…"))
     def deliver(self, request, queryset):
-        self.apply_to_each(
-            request,
-            queryset,
-            lambda op: order_deliver(order=op, by=request.user),
-            lambda n: (
-                ngettext("%(count)d order delivered.", "%(count)d orders delivered.", n)
-                % {"count": n}
-            ),
-        )
+        # A delivery is final (rule 5): a confirmation page first.
+        return self._reason_step(request, queryset, "deliver")
 
     @admin.action(description=gettext_lazy("Reject the selected orders…"))
     def reject(self, request, queryset):
@@ -270,10 +266,25 @@ class OperationAdmin(ServiceActionsMixin, TamperProofActionsMixin, admin.ModelAd
     # -- reject / void: a reason first ---------------------------------------------------------
 
     REASON_STEPS = {
+        "deliver": {
+            "title": gettext_lazy("Mark orders as delivered"),
+            "intro": gettext_lazy(
+                "A delivered order is final: its copies count in the partner's stock at once "
+                "and it can no longer be rejected. Mark these orders as delivered?"
+            ),
+            "button": gettext_lazy("Mark as delivered"),
+            "reason": False,
+            "to": Status.DELIVERED,
+            "done": lambda n: (
+                ngettext("%(count)d order delivered.", "%(count)d orders delivered.", n)
+                % {"count": n}
+            ),
+        },
         "reject": {
             "title": gettext_lazy("Reject orders"),
             "intro": gettext_lazy("The partner sees the reason. Rejected orders stay in history."),
             "button": gettext_lazy("Reject"),
+            "to": Status.REJECTED,
             "done": lambda n: (
                 ngettext("%(count)d order rejected.", "%(count)d orders rejected.", n)
                 % {"count": n}
@@ -286,6 +297,7 @@ class OperationAdmin(ServiceActionsMixin, TamperProofActionsMixin, admin.ModelAd
                 "stays in history."
             ),
             "button": gettext_lazy("Void"),
+            "to": Status.VOIDED,
             "done": lambda n: (
                 ngettext("%(count)d sales report voided.", "%(count)d sales reports voided.", n)
                 % {"count": n}
@@ -294,6 +306,8 @@ class OperationAdmin(ServiceActionsMixin, TamperProofActionsMixin, admin.ModelAd
     }
 
     def _reason_service(self, request, step):
+        if step == "deliver":
+            return lambda op, reason: order_deliver(order=op, by=request.user)
         if step == "reject":
             return lambda op, reason: order_reject(order=op, by=request.user, reason=reason)
         return lambda op, reason: report_void(report=op, by=request.user, reason=reason)
@@ -301,10 +315,11 @@ class OperationAdmin(ServiceActionsMixin, TamperProofActionsMixin, admin.ModelAd
     def _reason_step(self, request, queryset, step, *, single=None):
         """Ask for a reason (intermediate page), then apply the service to each operation."""
         config = self.REASON_STEPS[step]
-        form = ReasonForm(request.POST if "apply" in request.POST else None)
+        form_class = ReasonForm if config.get("reason", True) else forms.Form
+        form = form_class(request.POST if "apply" in request.POST else None)
         if form.is_bound and form.is_valid():
             service = self._reason_service(request, step)
-            reason = form.cleaned_data["reason"]
+            reason = form.cleaned_data.get("reason", "")
             self.apply_to_each(request, queryset, lambda op: service(op, reason), config["done"])
             return None
         context = {
@@ -373,26 +388,32 @@ class OperationAdmin(ServiceActionsMixin, TamperProofActionsMixin, admin.ModelAd
             raise PermissionDenied
         change_url = reverse("admin:operations_operation_change", args=[operation.pk])
         queryset = Operation.objects.filter(pk=operation.pk)
+        to = self.REASON_STEPS[step]["to"] if step in self.REASON_STEPS else Status.APPROVED
+        if not operation.can_become(to):
+            # Said at once, before asking for a reason that could not be used.
+            self.message_user(request, transition_refusal(operation, to), messages.ERROR)
+            return HttpResponseRedirect(change_url)
         if step in self.REASON_STEPS:
             response = self._reason_step(request, queryset, step, single=operation)
             return response or HttpResponseRedirect(change_url)
         if request.method != "POST":
             return HttpResponseNotAllowed(["POST"])
-        if step == "approve":
-            self.approve(request, queryset)
-        else:
-            self.deliver(request, queryset)
+        self.approve(request, queryset)
         return HttpResponseRedirect(change_url)
 
     def export_view(self, request):
         """The changelist's rows, as filtered on screen, one CSV row per item."""
         if not self.has_view_permission(request):
             raise PermissionDenied
+        fmt = "xlsx" if request.GET.get("format") == "xlsx" else "csv"
+        # "format" is the export's own parameter, not a filter of the changelist.
+        request.GET = request.GET.copy()
+        request.GET.pop("format", None)
         try:
             changelist = self.get_changelist_instance(request)
         except IncorrectLookupParameters:
             return redirect("admin:operations_operation_changelist")
-        return exports.operation_items_csv(changelist.queryset)
+        return exports.operation_items_csv(changelist.queryset, fmt=fmt)
 
     def stock_view(self, request):
         if not self.has_view_permission(request):
@@ -404,8 +425,8 @@ class OperationAdmin(ServiceActionsMixin, TamperProofActionsMixin, admin.ModelAd
             rows = analytics.stock_per_partner(filters)
         else:
             rows = analytics.stock_per_book(filters)
-        if request.GET.get("format") == "csv":
-            return stock_csv_response(rows, by_partner=by_partner)
+        if request.GET.get("format") in ("csv", "xlsx"):
+            return stock_csv_response(rows, by_partner=by_partner, fmt=request.GET["format"])
         query = request.GET.copy()
         query.pop("format", None)
         page = Paginator(rows, STOCK_PAGE_SIZE).get_page(request.GET.get("page"))
@@ -425,6 +446,7 @@ class OperationAdmin(ServiceActionsMixin, TamperProofActionsMixin, admin.ModelAd
             "book_drill_query": _query_without(query, "by", "book"),
             "partner_drill_query": _query_without(query, "by", "book", "partner"),
             "csv_query": _query_with(query, format="csv"),
+            "xlsx_query": _query_with(query, format="xlsx"),
         }
         return TemplateResponse(request, "admin/operations/stock.html", context)
 
@@ -435,8 +457,9 @@ class OperationAdmin(ServiceActionsMixin, TamperProofActionsMixin, admin.ModelAd
         form = SalesFilterForm(request.GET or None)
         filters = form.filters()
         table = request.GET.get("table")
-        if request.GET.get("format") == "csv" and table in exports.SALES_TABLES:
-            return exports.sales_analytics_csv(table=table, filters=filters)
+        fmt = request.GET.get("format")
+        if fmt in ("csv", "xlsx") and table in exports.SALES_TABLES:
+            return exports.sales_analytics_csv(table=table, filters=filters, fmt=fmt)
         months = analytics.sales_by_month(filters)
         partners = analytics.sales_by_partner(filters)
         query = request.GET.copy()
@@ -459,6 +482,9 @@ class OperationAdmin(ServiceActionsMixin, TamperProofActionsMixin, admin.ModelAd
             "partner_query": _query_without(query, "partner"),
             "csv_queries": {
                 name: _query_with(query, table=name, format="csv") for name in exports.SALES_TABLES
+            },
+            "xlsx_queries": {
+                name: _query_with(query, table=name, format="xlsx") for name in exports.SALES_TABLES
             },
         }
         return TemplateResponse(request, "admin/operations/analytics.html", context)
@@ -602,13 +628,14 @@ class SalesFilterForm(forms.Form):
         )
 
 
-def stock_csv_response(rows, *, by_partner: bool):
+def stock_csv_response(rows, *, by_partner: bool, fmt: str = "csv"):
     if by_partner:
         header = [_("Partner"), _("City"), _("Titles"), _("Copies"), _("Retail value")]
     else:
         header = [_("Book"), _("ISBN"), _("Partners"), _("Copies"), _("Retail value")]
     lines = ([row.label, row.detail, row.spread, row.copies, row.value] for row in rows)
-    return exports.stock_csv(header=header, rows=lines, name="partners" if by_partner else "books")
+    name = "partners" if by_partner else "books"
+    return exports.stock_csv(header=header, rows=lines, name=name, fmt=fmt)
 
 
 # -- notifications: each admin reads his own -------------------------------------------------

@@ -182,7 +182,8 @@ def order_desk() -> OrderDesk:
     return OrderDesk(
         pending=by_status.get(Status.PENDING, 0),
         approved=by_status.get(Status.APPROVED, 0),
-        awaiting_report=partners_awaiting_report().count(),
+        # A suspended partner cannot report: nothing to act on until it is reactivated.
+        awaiting_report=partners_awaiting_report().filter(suspended_at__isnull=True).count(),
     )
 
 

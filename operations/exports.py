@@ -1,40 +1,21 @@
 """CSV exports, streamed: rows are read in chunks and written as they go, never all held.
 
-`Echo` is the pseudo-buffer of Django's "streaming large CSV files" recipe: the csv writer
-returns each line instead of keeping it.
+Every file goes through toplivres.csv, the one writer that defuses formulas and follows the
+reader's spreadsheet conventions.
 """
 
-import csv
 from collections.abc import Iterable, Iterator
 
 from django.db.models import QuerySet
-from django.http import StreamingHttpResponse
+from django.http.response import HttpResponseBase
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from operations import analytics
 from operations.models import Item, Kind, Status
+from toplivres.csv import table_response
 
 CHUNK_SIZE = 2000
-
-
-class Echo:
-    def write(self, value):
-        return value
-
-
-def csv_response(*, filename: str, header: list[str], rows: Iterable) -> StreamingHttpResponse:
-    writer = csv.writer(Echo())
-
-    def lines() -> Iterator[str]:
-        # The BOM lets spreadsheet software read the file as UTF-8.
-        yield "\ufeff" + writer.writerow(header)
-        for row in rows:
-            yield writer.writerow(row)
-
-    response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
 
 
 def operation_items_header() -> list[str]:
@@ -88,24 +69,25 @@ def operation_items_rows(operations: QuerySet) -> Iterator[list]:
         ]
 
 
-def operation_items_csv(operations: QuerySet) -> StreamingHttpResponse:
+def operation_items_csv(operations: QuerySet, *, fmt: str = "csv") -> HttpResponseBase:
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
-    return csv_response(
-        filename=f"operations-{stamp}.csv",
+    return table_response(
+        fmt=fmt,
+        stem=f"operations-{stamp}",
         header=operation_items_header(),
         rows=operation_items_rows(operations),
     )
 
 
-def stock_csv(*, header: list[str], rows: Iterable, name: str) -> StreamingHttpResponse:
+def stock_csv(*, header: list[str], rows: Iterable, name: str, fmt: str = "csv"):
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
-    return csv_response(filename=f"stock-{name}-{stamp}.csv", header=header, rows=rows)
+    return table_response(fmt=fmt, stem=f"stock-{name}-{stamp}", header=header, rows=rows)
 
 
 SALES_TABLES = ("months", "partners", "books", "slow")
 
 
-def sales_analytics_csv(*, table: str, filters) -> StreamingHttpResponse:
+def sales_analytics_csv(*, table: str, filters, fmt: str = "csv") -> HttpResponseBase:
     """One table of the sales analytics page (`SALES_TABLES`), filtered as on screen.
 
     Money as plain decimals and dates as YYYY-MM-DD, for spreadsheets; no totals row.
@@ -173,4 +155,4 @@ def sales_analytics_csv(*, table: str, filters) -> StreamingHttpResponse:
     else:
         raise ValueError(f"Unknown sales table: {table}")
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
-    return csv_response(filename=f"sales-{table}-{stamp}.csv", header=header, rows=rows)
+    return table_response(fmt=fmt, stem=f"sales-{table}-{stamp}", header=header, rows=rows)

@@ -13,6 +13,7 @@ from catalog.models import Book
 from operations.billing.money import amount_due_for
 from operations.models import Kind, Status, cents
 from operations.services import Line
+from toplivres.forms import OneValuePerFieldMixin
 
 
 def _copies_field(*, label, required=True, min_value=0):
@@ -80,10 +81,25 @@ class OrderDraft:
         self.lines, self.note = {}, ""
 
 
-class AddLineForm(forms.Form):
+# A tampered book id gets the same plain answer as an unknown one, never the field's bounds
+# ("Ensure this value is less than or equal to 4611686018427387904").
+UNKNOWN_BOOK = _("This book is not in the catalogue.")
+
+
+class AddLineForm(OneValuePerFieldMixin, forms.Form):
     """Add copies of one book to the draft."""
 
-    book = forms.IntegerField(widget=forms.HiddenInput, min_value=1, max_value=2**62)
+    book = forms.IntegerField(
+        widget=forms.HiddenInput,
+        min_value=1,
+        max_value=2**62,
+        error_messages={
+            "required": UNKNOWN_BOOK,
+            "invalid": UNKNOWN_BOOK,
+            "min_value": UNKNOWN_BOOK,
+            "max_value": UNKNOWN_BOOK,
+        },
+    )
     copies = _copies_field(label=_("Copies"), min_value=1)
 
     def __init__(self, *args, draft: OrderDraft, **kwargs):
@@ -97,7 +113,7 @@ class AddLineForm(forms.Form):
         book_id = self.cleaned_data["book"]
         book = Book.objects.filter(pk=book_id).first()
         if book is None:
-            raise forms.ValidationError(_("This book is not in the catalogue."))
+            raise forms.ValidationError(UNKNOWN_BOOK)
         if not book.is_active:
             raise forms.ValidationError(
                 _("%(title)s is no longer available to order.") % {"title": book.title}
@@ -122,7 +138,7 @@ class AddLineForm(forms.Form):
         return cleaned
 
 
-class OrderLinesForm(forms.Form):
+class OrderLinesForm(OneValuePerFieldMixin, forms.Form):
     """The draft's lines with their quantities, and the note. 0 copies removes a line."""
 
     note = forms.CharField(
@@ -207,7 +223,7 @@ def report_form_token(*, partner, newest_report_pk: int) -> str:
     return signing.dumps([partner.pk, newest_report_pk], salt=REPORT_SALT)
 
 
-class ReportForm(forms.Form):
+class ReportForm(OneValuePerFieldMixin, forms.Form):
     """Per title held: copies sold, or copies still on the shelf (sold = held - shelf).
 
     A line left blank counts as nothing sold; the summary shown before recording says so.

@@ -20,6 +20,7 @@ urlpatterns = [
     path("history/", views.history, name="history"),
     path("stock/", views.stock, name="stock"),
     path("stock/stock.csv", views.stock_csv, name="stock_csv"),
+    path("stock/stock.xlsx", views.stock_csv, {"fmt": "xlsx"}, name="stock_xlsx"),
     # Invoices and credit notes.
     path("invoices/", billing_views.invoice_list, name="invoice_list"),
     path("invoices/<int:pk>/", billing_views.invoice_detail, name="invoice_detail"),

@@ -1,15 +1,18 @@
 """The partner portal: thin views over the selectors and services of `operations`."""
 
-import csv
+import hashlib
+import re
 
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.cache import patch_vary_headers
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -54,11 +57,37 @@ from operations.services import (
     report_submit,
     transition_refusal,
 )
+from toplivres.csv import table_response
 from toplivres.rendering import render_page
 
 PAGE_SIZE = 20
 DASHBOARD_NOTICES = 3
 SEARCH_RESULTS = 20
+
+
+# A polled fragment carries the version it was rendered at (`?v=` in its hx-get); a poll
+# that finds nothing new answers 204, which htmx does not swap, so the buttons inside keep
+# the keyboard focus. The version is a hash of the fragment without its CSRF tokens (which
+# change at each rendering).
+POLL_MARK = "__poll_version__"
+_CSRF_INPUT = re.compile(r'<input type="hidden" name="csrfmiddlewaretoken" value="[^"]*">')
+
+
+def _poll_version(fragment: str) -> str:
+    return hashlib.sha256(_CSRF_INPUT.sub("", fragment).encode()).hexdigest()[:16]
+
+
+def render_polled(request, template, context, *, partial):
+    """render_page for a page with a polled fragment `partial`."""
+    fragment = render_to_string(f"{template}#{partial}", context, request)
+    version = _poll_version(fragment)
+    if request.htmx and request.GET.get("v") == version:
+        response = HttpResponse(status=204)
+    else:
+        html = fragment if request.htmx else render_to_string(template, context, request)
+        response = HttpResponse(html.replace(POLL_MARK, version))
+    patch_vary_headers(response, ("HX-Request",))
+    return response
 
 
 def _redirect(request, url):
@@ -69,8 +98,10 @@ def _redirect(request, url):
 
 
 def _safe_next(request, default):
+    """A `next` path on this site, else `default`. Only a path starting with "/" is taken:
+    anything else ("abc", "0") would be read by redirect() as a view name to reverse."""
     target = request.POST.get("next") or request.GET.get("next") or ""
-    if url_has_allowed_host_and_scheme(
+    if target.startswith("/") and url_has_allowed_host_and_scheme(
         target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
     ):
         return target
@@ -97,9 +128,8 @@ def _dashboard_context(request):
 @partner_required
 @require_GET
 def dashboard(request):
-    partial = "live" if request.htmx else None
-    return render_page(
-        request, "operations/dashboard.html", _dashboard_context(request), partial=partial
+    return render_polled(
+        request, "operations/dashboard.html", _dashboard_context(request), partial="live"
     )
 
 
@@ -109,7 +139,9 @@ def notification_read(request, pk):
     notice = get_object_or_404(notifications_for(user=request.user), pk=pk)
     notification_mark_read(user=request.user, pk=notice.pk)
     if request.htmx:
-        return render(request, "operations/dashboard.html#live", _dashboard_context(request))
+        return render_polled(
+            request, "operations/dashboard.html", _dashboard_context(request), partial="live"
+        )
     return redirect("operations:dashboard")
 
 
@@ -118,7 +150,9 @@ def notification_read(request, pk):
 def notifications_read_all(request):
     notification_mark_read(user=request.user)
     if request.htmx:
-        return render(request, "operations/dashboard.html#live", _dashboard_context(request))
+        return render_polled(
+            request, "operations/dashboard.html", _dashboard_context(request), partial="live"
+        )
     return redirect("operations:dashboard")
 
 
@@ -238,18 +272,18 @@ def order_add(request):
                 _("%(title)s: %(copies)s in your order.")
                 % {"title": book.title, "copies": draft.lines[book.pk]},
             )
-            return redirect(_safe_next(request, reverse("operations:order_new")))
+            return HttpResponseRedirect(_safe_next(request, reverse("operations:order_new")))
     elif not request.htmx:
         for errors in add_form.errors.values():
             for error in errors:
                 messages.error(request, error)
-        return redirect(_safe_next(request, reverse("operations:order_new")))
+        return HttpResponseRedirect(_safe_next(request, reverse("operations:order_new")))
     elif from_catalogue:
         return render(
             request,
             "catalog/book_list.html#added",
+            # 200, not 422: htmx 2 does not swap an error status, so the message would not show.
             {"book": None, "add_form": add_form},
-            status=422,
         )
     books = _draft_books(draft)
     added_book = add_form.book_obj if add_form.is_valid() else None
@@ -313,8 +347,7 @@ def order_detail(request, pk):
     order = _get_order(request, pk)
     context = _operation_context(order)
     context["poll_seconds"] = settings.PORTAL_POLL_SECONDS
-    partial = "status" if request.htmx else None
-    return render_page(request, "operations/order_detail.html", context, partial=partial)
+    return render_polled(request, "operations/order_detail.html", context, partial="status")
 
 
 @partner_required
@@ -459,48 +492,36 @@ def stock(request):
 
 @partner_required
 @require_GET
-def stock_csv(request):
+def stock_csv(request, fmt="csv"):
     partner = request.partner
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
-    filename = f"stock-{timezone.localdate().isoformat()}.csv"
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    writer = csv.writer(response)
-    writer.writerow(
-        [
-            _("ISBN"),
-            _("Title"),
-            _("Authors"),
-            _("Series"),
-            _("Copies"),
-            _("Unit price (EUR)"),
-            _("Retail value (EUR)"),
-            _("Last delivery"),
-            _("Last sale"),
-        ]
-    )
+    header = [
+        _("ISBN"),
+        _("Title"),
+        _("Authors"),
+        _("Series"),
+        _("Copies"),
+        _("Unit price (EUR)"),
+        _("Retail value (EUR)"),
+        _("Last delivery"),
+        _("Last sale"),
+    ]
 
     def day(value):
         return timezone.localtime(value).date().isoformat() if value else ""
 
-    for row in stock_for_partner(partner=partner):
-        writer.writerow(
-            [
-                row["book__isbn"],
-                _csv_safe(row["book__title"]),
-                _csv_safe(row["book__authors"]),
-                _csv_safe(row["book__series__name"] or ""),
-                row["quantity"],
-                cents(row["book__price"]),
-                cents(row["value"]),
-                day(row["last_delivery_at"]),
-                day(row["last_sale_at"]),
-            ]
-        )
-    return response
-
-
-def _csv_safe(text: str) -> str:
-    # A cell starting with =, +, - or @ is run as a formula by spreadsheets.
-    if text and text[0] in "=+-@":
-        return "'" + text
-    return text
+    rows = (
+        [
+            row["book__isbn"],
+            row["book__title"],
+            row["book__authors"],
+            row["book__series__name"] or "",
+            row["quantity"],
+            cents(row["book__price"]),
+            cents(row["value"]),
+            day(row["last_delivery_at"]),
+            day(row["last_sale_at"]),
+        ]
+        for row in stock_for_partner(partner=partner)
+    )
+    stem = f"stock-{timezone.localdate().isoformat()}"
+    return table_response(fmt=fmt, stem=stem, header=header, rows=rows)

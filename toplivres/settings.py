@@ -2,11 +2,13 @@
 
 Every variable is documented in `.env.example`. Defaults serve a laptop: SQLite under
 `var/`, console e-mail, DEBUG off unless set. With DEBUG off, a missing or weak SECRET_KEY
-or an empty ALLOWED_HOSTS stops start-up.
+or an empty ALLOWED_HOSTS stops start-up, and HTTPS hardening is on unless ALLOW_PLAIN_HTTP
+says otherwise. A malformed value (SECURE_SSL_REDIRECT=ture, a rate that is not a number)
+stops start-up with the variable's name.
 """
 
-import sys
-from decimal import Decimal
+import os
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 import environ
@@ -20,10 +22,61 @@ VAR_DIR = BASE_DIR / "var"
 env = environ.Env()
 environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 
-# The test suite runs without an .env file: it gets throwaway secrets below.
-TESTING = "pytest" in sys.modules
+_TRUE = {"true", "yes", "on", "1"}
+_FALSE = {"false", "no", "off", "0"}
 
-DEBUG = env.bool("DEBUG", default=False)
+
+def _raw(name: str) -> str | None:
+    value = os.environ.get(name)
+    return None if value is None or not value.strip() else value.strip()
+
+
+def _malformed(name: str, value: str, expected: str) -> ImproperlyConfigured:
+    return ImproperlyConfigured(f"{name}={value!r} is not {expected}.")
+
+
+def env_bool(name: str, *, default: bool) -> bool:
+    """true/false (also yes/no, on/off, 1/0); anything else stops start-up. django-environ
+    reads an unknown word such as "ture" as false, which would silently turn a setting off."""
+    value = _raw(name)
+    if value is None:
+        return default
+    if value.lower() in _TRUE:
+        return True
+    if value.lower() in _FALSE:
+        return False
+    raise _malformed(name, value, "true or false")
+
+
+def env_int(name: str, *, default: int, minimum: int | None = 0) -> int:
+    value = _raw(name)
+    if value is None:
+        return default
+    try:
+        number = int(value)
+    except ValueError:
+        raise _malformed(name, value, "a whole number") from None
+    if minimum is not None and number < minimum:
+        raise _malformed(name, value, f"a whole number of at least {minimum}")
+    return number
+
+
+def env_decimal(name: str, *, default: str, low: str, high: str) -> Decimal:
+    value = _raw(name) or default
+    try:
+        number = Decimal(value)
+    except InvalidOperation:
+        raise _malformed(name, value, "a number such as 35 or 12.5") from None
+    if not number.is_finite() or not Decimal(low) <= number <= Decimal(high):
+        raise _malformed(name, value, f"a number from {low} to {high}")
+    return number
+
+
+# The test suite says it is running (pytest-env sets TOPLIVRES_TESTING in pyproject.toml):
+# throwaway secrets, a fast password hasher, plain static files, HTTP.
+TESTING = env_bool("TOPLIVRES_TESTING", default=False)
+
+DEBUG = env_bool("DEBUG", default=False)
 
 _DEV_SECRET_KEY = "dev-only-insecure-key-do-not-use-in-production-0123456789abcdefghijkl"
 SECRET_KEY = env.str("SECRET_KEY", default="")
@@ -78,17 +131,19 @@ INSTALLED_APPS = [
     "crispy_bootstrap5",
     "django_filters",
     "django_tasks",
-    "django_tasks_db",
+    "toplivres.apps.TasksDatabaseConfig",  # django_tasks_db, named in French too
     "axes",
     "csp",
     "accounts",
     "catalog",
     "operations",
+    "toplivres",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "toplivres.middleware.NulCharactersMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -98,6 +153,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "toplivres.middleware.PrivatePagesMiddleware",
     "axes.middleware.AxesMiddleware",
 ]
 
@@ -142,7 +198,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "NAME": env.str("SQLITE_TEST_NAME", default=str(VAR_DIR / "test.sqlite3"))
     }
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
-DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=0))
+DATABASES["default"].setdefault("CONN_MAX_AGE", env_int("CONN_MAX_AGE", default=0))
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
@@ -164,16 +220,27 @@ if TESTING:
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "operations:dashboard"
 LOGOUT_REDIRECT_URL = "login"
-PASSWORD_RESET_TIMEOUT = env.int("PASSWORD_RESET_TIMEOUT", default=3 * 24 * 3600)
+PASSWORD_RESET_TIMEOUT = env_int("PASSWORD_RESET_TIMEOUT", default=3 * 24 * 3600, minimum=60)
 
 # Login throttling (django-axes): lock a username+IP pair after repeated failures.
-AXES_ENABLED = env.bool("AXES_ENABLED", default=True)
-AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=10)
-AXES_COOLOFF_TIME = env.float("AXES_COOLOFF_HOURS", default=0.25)
+AXES_ENABLED = env_bool("AXES_ENABLED", default=True)
+AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", default=10, minimum=1)
+AXES_COOLOFF_TIME = float(
+    env_decimal("AXES_COOLOFF_HOURS", default="0.25", low="0.01", high="8760")
+)
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_USERNAME_FORM_FIELD = "username"
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/lockout.html"
+# One spelling per address (login is case-insensitive), truncated to axes' column.
+AXES_USERNAME_CALLABLE = "accounts.auth.axes_username"
+# The client address as the deployment says: REMOTE_ADDR, or behind TRUSTED_PROXY_COUNT
+# reverse proxies the matching X-Forwarded-For entry (see accounts.auth.client_ip).
+AXES_CLIENT_IP_CALLABLE = "accounts.auth.client_ip"
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", default=0)
+# Password-reset e-mails per address (and five times as many per client) in each period.
+PASSWORD_RESET_LIMIT = env_int("PASSWORD_RESET_LIMIT", default=3, minimum=1)
+PASSWORD_RESET_PERIOD = env_int("PASSWORD_RESET_PERIOD", default=3600, minimum=1)
 
 # Internationalisation: English source, complete French translation.
 LANGUAGE_CODE = "en"
@@ -202,6 +269,8 @@ STORAGES = {
 vars().update(env.email_url("EMAIL_URL", default="consolemail://"))
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="toplivres <no-reply@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# Whom a partner contacts about its account (shown to a suspended partner at login).
+CONTACT_EMAIL = env.str("CONTACT_EMAIL", default="")
 
 # Background tasks (django-tasks): run at once by default; TASKS_BACKEND=database queues
 # them in the database for `manage.py db_worker`.
@@ -217,18 +286,28 @@ if _task_backend not in _TASK_BACKENDS:
     )
 TASKS = {"default": {"BACKEND": _TASK_BACKENDS[_task_backend]}}
 
-# Security headers. Production values are documented in the README.
-SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=False)
-SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=False)
-CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=False)
-SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0)
-SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=False)
-SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=False)
-if env.bool("SECURE_PROXY_SSL_HEADER", default=False):
+# Security headers. With DEBUG off the defaults are the production ones (HTTPS only, a
+# year of HSTS); ALLOW_PLAIN_HTTP=true opts out for a plain-HTTP test machine. Each variable
+# below still overrides its own default.
+ALLOW_PLAIN_HTTP = env_bool("ALLOW_PLAIN_HTTP", default=False)
+_HTTPS = not (DEBUG or TESTING or ALLOW_PLAIN_HTTP)
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", default=_HTTPS)
+SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", default=_HTTPS)
+CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", default=_HTTPS)
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", default=31536000 if _HTTPS else 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=False)
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", default=False)
+if env_bool("SECURE_PROXY_SSL_HEADER", default=False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SESSION_COOKIE_HTTPONLY = True
-SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=14 * 24 * 3600)
+# The language cookie follows the session cookie: HTTPS-only when it is, never sent cross-site.
+LANGUAGE_COOKIE_SECURE = SESSION_COOKIE_SECURE
+LANGUAGE_COOKIE_SAMESITE = "Lax"
+LANGUAGE_COOKIE_HTTPONLY = True
+SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", default=14 * 24 * 3600, minimum=60)
 X_FRAME_OPTIONS = "DENY"
+# Our page for a stale form (a way back to it), in the reader's language.
+CSRF_FAILURE_VIEW = "toplivres.views.csrf_failure"
 SECURE_REFERRER_POLICY = "same-origin"
 
 CONTENT_SECURITY_POLICY = {
@@ -251,7 +330,7 @@ CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
 
 # Business defaults.
-DEFAULT_COMMISSION_RATE = Decimal(env.str("DEFAULT_COMMISSION_RATE", default="35"))
+DEFAULT_COMMISSION_RATE = env_decimal("DEFAULT_COMMISSION_RATE", default="35", low="0", high="100")
 MAX_ITEM_QUANTITY = 9999
 
 LOGGING = {
@@ -272,7 +351,7 @@ LOGGING = {
 }
 
 # Partner portal: how often (seconds) the dashboard asks for news of the open order.
-PORTAL_POLL_SECONDS = env.int("PORTAL_POLL_SECONDS", default=30)
+PORTAL_POLL_SECONDS = env_int("PORTAL_POLL_SECONDS", default=30, minimum=5)
 
 # Invoices and credit notes: the seller's legal identity, frozen on each document at issue.
 # The defaults render a plausible demo invoice; set the real ones in production.
@@ -289,12 +368,12 @@ SELLER_VAT_NUMBER = env.str("SELLER_VAT_NUMBER", default="FR32123456789")
 SELLER_VAT_EXEMPT_MENTION = env.str("SELLER_VAT_EXEMPT_MENTION", default="")
 SELLER_EMAIL = env.str("SELLER_EMAIL", default="compta@example.com")
 SELLER_IBAN = env.str("SELLER_IBAN", default="")
-BOOK_VAT_RATE = Decimal(env.str("BOOK_VAT_RATE", default="5.5"))
-PAYMENT_TERMS_DAYS = env.int("PAYMENT_TERMS_DAYS", default=30)
+BOOK_VAT_RATE = env_decimal("BOOK_VAT_RATE", default="5.5", low="0", high="99.99")
+PAYMENT_TERMS_DAYS = env_int("PAYMENT_TERMS_DAYS", default=30, minimum=0)
 # Late payment: the penalty rate (yearly, percent) and the fixed recovery indemnity (EUR 40 by
 # law, art. L441-10 and D441-5 of the Code de commerce).
-LATE_PENALTY_RATE = Decimal(env.str("LATE_PENALTY_RATE", default="12.00"))
-RECOVERY_INDEMNITY = Decimal(env.str("RECOVERY_INDEMNITY", default="40.00"))
+LATE_PENALTY_RATE = env_decimal("LATE_PENALTY_RATE", default="12.00", low="0", high="100")
+RECOVERY_INDEMNITY = env_decimal("RECOVERY_INDEMNITY", default="40.00", low="0", high="1000")
 if len(SELLER_SIREN) != 9 or not SELLER_SIREN.isdigit():
     raise ImproperlyConfigured("SELLER_SIREN must be the 9 digits of the SIREN number.")
 if SELLER_SIRET and (len(SELLER_SIRET) != 14 or not SELLER_SIRET.startswith(SELLER_SIREN)):
@@ -303,5 +382,3 @@ if not SELLER_VAT_NUMBER and not SELLER_VAT_EXEMPT_MENTION:
     raise ImproperlyConfigured(
         "Set SELLER_VAT_NUMBER, or SELLER_VAT_EXEMPT_MENTION for a VAT-exempt micro-business."
     )
-if not Decimal(0) <= BOOK_VAT_RATE < Decimal(100) or PAYMENT_TERMS_DAYS < 0:
-    raise ImproperlyConfigured("BOOK_VAT_RATE must be 0-100 and PAYMENT_TERMS_DAYS >= 0.")

@@ -5,7 +5,7 @@ from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from catalog.imports import parse_books_csv, parse_price
+from catalog.imports import parse_books_csv, parse_price, stash_upload
 from catalog.models import Book, Series
 from catalog.services import books_import
 from catalog.tests.factories import BookFactory, SeriesFactory, make_isbn
@@ -28,7 +28,7 @@ def upload(client, text: str, *, bom=False, encoding="utf-8"):
 
 def confirm(client, response):
     return client.post(
-        IMPORT, {"confirm": "1", "csv_text": response.context["confirm_form"].initial["csv_text"]}
+        IMPORT, {"confirm": "1", "upload": response.context["confirm_form"].initial["upload"]}
     )
 
 
@@ -130,11 +130,38 @@ def test_several_bad_rows_are_each_named(admin_client):
     assert Book.objects.count() == 0
 
 
-def test_a_forged_confirmation_with_bad_rows_writes_nothing(admin_client):
+def test_a_confirmation_with_bad_rows_writes_nothing(admin_client, admin_user):
     text = f"ISBN;title;authors;series;price\n{NANA};Nana;Zola;;abc\n"
-    response = admin_client.post(IMPORT, {"confirm": "1", "csv_text": text})
+    token = stash_upload(text, user_id=admin_user.pk)
+    response = admin_client.post(IMPORT, {"confirm": "1", "upload": token})
     assert response.status_code == 200
     assert Book.objects.count() == 0
+
+
+@pytest.mark.parametrize("token", ["", "../../etc/passwd", "x" * 40, "\x00" * 30])
+def test_a_forged_or_expired_confirmation_asks_for_the_file_again(admin_client, token):
+    response = admin_client.post(IMPORT, {"confirm": "1", "upload": token}, follow=True)
+    assert response.status_code == 200
+    assert "upload the file again" in response.content.decode()
+    assert Book.objects.count() == 0
+
+
+def test_another_admins_preview_cannot_be_confirmed(admin_client, partner):
+    token = stash_upload(GOOD, user_id=partner.user.pk)
+    admin_client.post(IMPORT, {"confirm": "1", "upload": token})
+    assert Book.objects.count() == 0
+
+
+def test_a_valid_file_of_four_megabytes_is_previewed_then_imported(admin_client):
+    title, authors = "Un titre assez long pour peser " * 8, "Émile Zola et quelques amis, " * 8
+    rows = [f"{make_isbn(n)};{title}{n};{authors};;9.90" for n in range(6000)]
+    text = "ISBN;Titre;Auteurs;Série;Prix\n" + "\n".join(rows) + "\n"
+    assert 2.5 * 1024 * 1024 < len(text.encode()) < 5 * 1024 * 1024
+    response = upload(admin_client, text)
+    assert response.context["preview"].is_valid
+    response = confirm(admin_client, response)
+    assert response.status_code == 302
+    assert Book.objects.count() == 6000
 
 
 @pytest.mark.parametrize(

@@ -24,7 +24,7 @@ from operations.billing.models import (
 )
 from operations.billing.pdf import pdf_response
 from operations.billing.selectors import documents_for_report, lines_for_export
-from operations.exports import csv_response
+from toplivres.csv import csv_response
 
 
 class ReadOnlyMixin:
@@ -258,7 +258,8 @@ def _admin_name(document) -> str:
 
 
 def lines_csv(documents, *, name: str):
-    """One row per line; credit note amounts are negative, so each column sums to the net."""
+    """One row per line; credit note amounts are negative, so each column sums to the net.
+    Written by toplivres.csv (the reader's spreadsheet dialect, formulas neutralised)."""
     header = [
         _("Number"),
         _("Kind"),
@@ -290,12 +291,12 @@ def lines_csv(documents, *, name: str):
                 document.get_kind_display(),
                 document.issue_date.isoformat(),
                 document.due_date.isoformat(),
-                _csv_safe(document.buyer_name),
+                document.buyer_name,
                 document.report.reference,
                 document.credited_invoice.number if document.credited_invoice_id else "",
                 line.position,
                 line.isbn,
-                _csv_safe(line.title),
+                line.title,
                 sign * line.copies,
                 line.unit_price,
                 line.commission_rate,
@@ -309,8 +310,3 @@ def lines_csv(documents, *, name: str):
 
     filename = f"{name}-lines-{timezone.localdate().isoformat()}.csv"
     return csv_response(filename=filename, header=header, rows=rows())
-
-
-def _csv_safe(text: str) -> str:
-    # A cell starting with =, +, - or @ is run as a formula by spreadsheets.
-    return "'" + text if text and text[0] in "=+-@" else text

@@ -8,7 +8,7 @@ from accounts.models import AuditEntry
 from accounts.tests.factories import AdminUserFactory, PartnerFactory
 from catalog.tests.factories import BookFactory
 from operations.models import Item, Kind, Operation, Status
-from operations.services import order_approve, order_reject
+from operations.services import order_approve, order_deliver, order_reject
 from operations.tests.factories import delivered_order, place_order, submit_report
 
 pytestmark = pytest.mark.django_db
@@ -141,12 +141,12 @@ def test_approve_action_approves_pending_orders_and_names_refused_ones(
 
 def test_deliver_action_delivers_approved_orders_only(admin_client, admin_user, partner, book):
     order = place_order(partner, (book, 3))
-    response = act(admin_client, "deliver", order)
+    response = act(admin_client, "deliver", order, apply="1")
     assert refreshed(order).status == Status.PENDING
     assert any(order.reference in m for m in texts(response))
 
     order_approve(order=order, by=admin_user)
-    response = act(admin_client, "deliver", order)
+    response = act(admin_client, "deliver", order, apply="1")
     order = refreshed(order)
     assert order.status == Status.DELIVERED and order.counts_in_stock
     assert any("1 order delivered" in m for m in texts(response))
@@ -201,9 +201,38 @@ def test_order_desk_buttons_approve_then_deliver(admin_client, admin_user, partn
     assert response.status_code == 302 and response["Location"] == change_url(order)
     assert refreshed(order).status == Status.APPROVED
 
-    response = admin_client.post(reverse("admin:operations_operation_deliver", args=[order.pk]))
+    deliver = reverse("admin:operations_operation_deliver", args=[order.pk])
+    response = admin_client.post(deliver, {"apply": "1"})
     assert refreshed(order).status == Status.DELIVERED
     assert refreshed(order).delivered_by == admin_user
+
+
+def test_delivering_asks_first_from_the_order_page_and_from_the_list(
+    admin_client, admin_user, partner, book
+):
+    order = order_approve(order=place_order(partner, (book, 2)), by=admin_user)
+    deliver = reverse("admin:operations_operation_deliver", args=[order.pk])
+    for response in (
+        admin_client.get(deliver),
+        admin_client.post(deliver),
+        act(admin_client, "deliver", order),
+    ):
+        assert response.status_code == 200
+        assert "A delivered order is final" in response.content.decode()
+        assert refreshed(order).status == Status.APPROVED
+    page = admin_client.get(change_url(order)).content.decode()
+    assert f'href="{deliver}"' in page
+
+
+def test_rejecting_a_delivered_order_is_refused_before_asking_a_reason(
+    admin_client, admin_user, partner, book
+):
+    order = order_approve(order=place_order(partner, (book, 2)), by=admin_user)
+    order_deliver(order=order, by=admin_user)
+    response = admin_client.get(reverse("admin:operations_operation_reject", args=[order.pk]))
+    assert response.status_code == 302
+    assert response["Location"] == change_url(order)
+    assert any("only a pending or approved order" in m for m in texts(response))
 
 
 def test_order_desk_button_refusal_is_a_message(admin_client, partner, book):

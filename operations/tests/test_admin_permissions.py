@@ -24,9 +24,10 @@ ADMIN_URLS = [
     ("admin:operations_operation_changelist", None, 200),
     ("admin:operations_operation_change", "order", 200),
     ("admin:operations_operation_approve", "order", 405),
-    ("admin:operations_operation_deliver", "order", 405),
+    # A pending order cannot be delivered, nor an order voided: said at once, on its page.
+    ("admin:operations_operation_deliver", "order", 302),
     ("admin:operations_operation_reject", "order", 200),
-    ("admin:operations_operation_void", "order", 200),
+    ("admin:operations_operation_void", "order", 302),
     ("admin:operations_operation_export", None, 200),
     ("admin:operations_stock", None, 200),
     ("admin:operations_analytics", None, 200),

@@ -25,7 +25,7 @@ STOCK = reverse("admin:operations_stock")
 def shelves(partner, other_partner):
     """alice holds 3 Nana + 1 Germinal; bob holds 2 Nana (sold out of Germinal)."""
     series = SeriesFactory(name="Rougon-Macquart")
-    nana = BookFactory(title="Nana", series=series, price=Decimal("10.00"))
+    nana = BookFactory(title="Nana", authors="Émile Zola", series=series, price=Decimal("10.00"))
     germinal = BookFactory(title="Germinal", price=Decimal("8.50"), isbn="9782070368228")
     delivered_order(partner, (nana, 5), (germinal, 1))
     submit_report(partner, (nana, 2))
@@ -169,3 +169,12 @@ def test_stock_view_runs_the_same_queries_with_few_or_many_holders(admin_client,
         delivered_order(partner, (book, 1), admin=admin_user)
     large = (_stock_queries(admin_client), _stock_queries(admin_client, by="partner"))
     assert small == large
+
+
+def test_the_order_desk_does_not_count_a_suspended_partner_as_owing_a_report(admin_user, partner):
+    from accounts.services import partner_suspend
+
+    delivered_order(partner, (BookFactory(), 2))
+    assert order_desk().awaiting_report == 1
+    partner_suspend(partner=partner, by=admin_user, reason="Closed for the summer")
+    assert order_desk().awaiting_report == 0

@@ -46,12 +46,18 @@ def test_stock_of_another_partner_is_not_shown(partner_client, other_partner):
     assert "You hold no copies" in body
 
 
+def read_csv(response, delimiter=","):
+    text = b"".join(response.streaming_content).decode("utf-8")
+    assert text.startswith("\ufeff")
+    return list(csv.reader(io.StringIO(text[1:]), delimiter=delimiter))
+
+
 def test_stock_csv_download(partner_client, stocked):
     response = partner_client.get(CSV_URL)
     assert response.status_code == 200
     assert response["Content-Type"].startswith("text/csv")
     assert "attachment" in response["Content-Disposition"]
-    rows = list(csv.reader(io.StringIO(response.content.decode())))
+    rows = read_csv(response)
     assert rows[0][:5] == ["ISBN", "Title", "Authors", "Series", "Copies"]
     assert [(r[1], r[4], r[6]) for r in rows[1:]] == [
         ("Germinal", "2", "19.80"),
@@ -62,8 +68,18 @@ def test_stock_csv_download(partner_client, stocked):
 def test_stock_csv_defuses_formulas(partner_client, partner):
     book = BookFactory(title="=HYPERLINK(1)")
     delivered_order(partner, (book, 1))
-    rows = list(csv.reader(io.StringIO(partner_client.get(CSV_URL).content.decode())))
+    rows = read_csv(partner_client.get(CSV_URL))
     assert rows[1][1] == "'=HYPERLINK(1)"
+
+
+def test_stock_csv_in_french_opens_in_a_french_spreadsheet(partner_client, stocked):
+    response = partner_client.get(CSV_URL, HTTP_ACCEPT_LANGUAGE="fr")
+    rows = read_csv(response, delimiter=";")
+    assert rows[0][:2] == ["ISBN", "Titre"]
+    assert [(r[1], r[4], r[5], r[6]) for r in rows[1:]] == [
+        ("Germinal", "2", "9,90", "19,80"),
+        ("Les Misérables", "3", "12,50", "37,50"),
+    ]
 
 
 def test_stock_pages_run_the_same_queries_with_10_or_500_rows(partner_client, partner, admin_user):

@@ -3,19 +3,22 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 BASE_DIR = Path(__file__).resolve().parents[2]
 
 
-def run_django_check(**env_overrides):
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if k not in {"DEBUG", "SECRET_KEY", "ALLOWED_HOSTS", "DATABASE_URL"}
-    }
+# Variables that a developer's shell or the suite itself may set: each test starts without.
+CLEARED = {"DEBUG", "SECRET_KEY", "ALLOWED_HOSTS", "DATABASE_URL", "TOPLIVRES_TESTING"}
+PRODUCTION = {"DEBUG": "false", "SECRET_KEY": "k7Qp-2vX9" * 7, "ALLOWED_HOSTS": "example.com"}
+
+
+def run_django_check(code="", **env_overrides):
+    env = {k: v for k, v in os.environ.items() if k not in CLEARED}
     env.update(env_overrides)
     env["DJANGO_SETTINGS_MODULE"] = "toplivres.settings"
     return subprocess.run(
-        [sys.executable, "-c", "import django; django.setup()"],
+        [sys.executable, "-c", "import django; django.setup()\n" + code],
         cwd=BASE_DIR,
         env=env,
         capture_output=True,
@@ -50,7 +53,7 @@ def test_production_start_up_succeeds_with_strong_values():
 
 
 def test_deploy_check_passes_with_production_values():
-    env = {k: v for k, v in os.environ.items() if k not in {"DEBUG", "SECRET_KEY", "ALLOWED_HOSTS"}}
+    env = {k: v for k, v in os.environ.items() if k not in CLEARED}
     env.update(
         DEBUG="false",
         SECRET_KEY="k7Qp-2vX9" * 7,
@@ -61,6 +64,7 @@ def test_deploy_check_passes_with_production_values():
         SECURE_HSTS_SECONDS="31536000",
         SECURE_HSTS_INCLUDE_SUBDOMAINS="true",
         SECURE_HSTS_PRELOAD="true",
+        EMAIL_URL="smtp+tls://user:pw@smtp.example.com:587",
     )
     result = subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
@@ -71,6 +75,52 @@ def test_deploy_check_passes_with_production_values():
         timeout=120,
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("SECURE_SSL_REDIRECT", "ture"),
+        ("SESSION_COOKIE_SECURE", "yes please"),
+        ("DEBUG", "maybe"),
+        ("DEFAULT_COMMISSION_RATE", "35%"),
+        ("DEFAULT_COMMISSION_RATE", "150"),
+        ("DEFAULT_COMMISSION_RATE", "NaN"),
+        ("AXES_FAILURE_LIMIT", "ten"),
+        ("AXES_COOLOFF_HOURS", "quarter"),
+        ("SECURE_HSTS_SECONDS", "-5"),
+        ("TRUSTED_PROXY_COUNT", "one"),
+    ],
+)
+def test_a_malformed_value_stops_start_up_naming_the_variable(name, value):
+    result = run_django_check(**{**PRODUCTION, name: value})
+    assert result.returncode != 0
+    assert "ImproperlyConfigured" in result.stderr
+    assert f"{name}={value!r}" in result.stderr
+    assert "Traceback" in result.stderr  # the exception's own line carries the name
+
+
+SHOW_HTTPS = (
+    "from django.conf import settings as s; print(s.SECURE_SSL_REDIRECT, "
+    "s.SESSION_COOKIE_SECURE, s.CSRF_COOKIE_SECURE, s.SECURE_HSTS_SECONDS, "
+    "s.LANGUAGE_COOKIE_SECURE)"
+)
+
+
+def test_production_defaults_are_https_only():
+    result = run_django_check(SHOW_HTTPS, **PRODUCTION)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["True", "True", "True", "31536000", "True"]
+
+
+def test_plain_http_is_an_explicit_opt_out():
+    result = run_django_check(SHOW_HTTPS, ALLOW_PLAIN_HTTP="true", **PRODUCTION)
+    assert result.stdout.split() == ["False", "False", "False", "0", "False"]
+
+
+def test_development_runs_on_plain_http():
+    result = run_django_check(SHOW_HTTPS, DEBUG="true")
+    assert result.stdout.split() == ["False", "False", "False", "0", "False"]
 
 
 def test_sqlite_opens_immediate_transactions(settings):

@@ -55,95 +55,7 @@ class Command(BaseCommand):
     # -- data ----------------------------------------------------------------------------
 
     def _build(self, n_partners, n_books, cycles, n_lines):
-        rng = random.Random(7)  # noqa: S311 - benchmark data
-        tag = f"{rng.randrange(10**6):06d}"
-        admin = User.objects.create_superuser(f"bench-admin-{tag}@example.com", None)
-        books = Book.objects.bulk_create(
-            Book(
-                isbn=(first12 := f"9790{tag[:2]}{i:06d}") + isbn13_check_digit(first12),
-                title=f"Bench title {i}",
-                authors="Bench",
-                price=Decimal("12.50"),
-            )
-            for i in range(n_books)
-        )
-        partners = []
-        for i in range(n_partners):
-            user = User.objects.create_user(f"bench-{tag}-{i}@example.com", None)
-            partners.append(Partner.objects.create(user=user, store_name=f"Bench store {i}"))
-        start = timezone.now() - timedelta(days=cycles * 30 + 30)
-        ops, items_per_op = [], []
-        for p in partners:
-            t = start
-            for c in range(cycles):
-                picks = rng.sample(books, n_lines)
-                delivered = [(b, rng.randint(1, 10)) for b in picks]
-                ops.append(
-                    Operation(
-                        kind=Kind.ORDER,
-                        status=Status.DELIVERED,
-                        counts_in_stock=True,
-                        partner=p,
-                        reference=f"B{tag}-{p.pk}-{c}-O",
-                        opened_at_seq=2 * c,
-                        counted_seq=2 * c + 1,
-                        created_at=t,
-                        created_by=p.user,
-                        delivered_at=t + timedelta(days=2),
-                        delivered_by=admin,
-                    )
-                )
-                items_per_op.append([(b, q) for b, q in delivered])
-                sold = [(b, -rng.randint(0, q)) for b, q in delivered]
-                ops.append(
-                    Operation(
-                        kind=Kind.REPORT,
-                        status=Status.RECORDED,
-                        counts_in_stock=True,
-                        partner=p,
-                        reference=f"B{tag}-{p.pk}-{c}-R",
-                        opened_at_seq=2 * c + 1,
-                        counted_seq=2 * c + 2,
-                        created_at=t + timedelta(days=20),
-                        created_by=p.user,
-                    )
-                )
-                items_per_op.append([(b, q) for b, q in sold if q])
-                t += timedelta(days=30)
-        ops = Operation.objects.bulk_create(ops, batch_size=2000)
-        EventCounter.objects.bulk_create(
-            EventCounter(partner=p, last_seq=2 * cycles) for p in partners
-        )
-        if not ops or ops[0].pk is None:
-            refs = [o.reference for o in ops]
-            by_ref = dict(
-                Operation.objects.filter(reference__in=refs).values_list("reference", "pk")
-            )
-            for o in ops:
-                o.pk = by_ref[o.reference]
-        item_count = 0
-        batch = []
-        for op, pairs in zip(ops, items_per_op, strict=True):
-            for b, q in pairs:
-                batch.append(Item(operation_id=op.pk, book_id=b.pk, quantity=q, unit_price=b.price))
-            if len(batch) >= 20000:
-                Item.objects.bulk_create(batch)
-                item_count += len(batch)
-                batch = []
-        Item.objects.bulk_create(batch)
-        item_count += len(batch)
-        balances_rebuild(partner_ids=[p.pk for p in partners])
-        with connection.cursor() as cursor:
-            # Planner statistics, as a live database has them.
-            cursor.execute("ANALYZE")
-        return {
-            "admin": admin,
-            "partners": partners,
-            "books": books,
-            "operations": len(ops),
-            "items": item_count,
-            "rng": rng,
-        }
+        return build_ledger(n_partners, n_books, cycles, n_lines)
 
     # -- figures ---------------------------------------------------------------------------
 
@@ -213,3 +125,93 @@ class Command(BaseCommand):
         self.stdout.write(
             f"  iterate all {rows:,} ledger rows: peak Python memory {peak / 1024 / 1024:.1f} MiB"
         )
+
+
+def build_ledger(n_partners, n_books, cycles, n_lines):
+    """A distributor-sized ledger written in bulk (delivered orders and recorded reports
+    every month, per partner), with its stored balances; for benchmarks only."""
+    rng = random.Random(7)  # noqa: S311 - benchmark data
+    tag = f"{rng.randrange(10**6):06d}"
+    admin = User.objects.create_superuser(f"bench-admin-{tag}@example.com", None)
+    books = Book.objects.bulk_create(
+        Book(
+            isbn=(first12 := f"9790{tag[:2]}{i:06d}") + isbn13_check_digit(first12),
+            title=f"Bench title {i}",
+            authors="Bench",
+            price=Decimal("12.50"),
+        )
+        for i in range(n_books)
+    )
+    partners = []
+    for i in range(n_partners):
+        user = User.objects.create_user(f"bench-{tag}-{i}@example.com", None)
+        partners.append(Partner.objects.create(user=user, store_name=f"Bench store {i}"))
+    start = timezone.now() - timedelta(days=cycles * 30 + 30)
+    ops, items_per_op = [], []
+    for p in partners:
+        t = start
+        for c in range(cycles):
+            picks = rng.sample(books, n_lines)
+            delivered = [(b, rng.randint(1, 10)) for b in picks]
+            ops.append(
+                Operation(
+                    kind=Kind.ORDER,
+                    status=Status.DELIVERED,
+                    counts_in_stock=True,
+                    partner=p,
+                    reference=f"B{tag}-{p.pk}-{c}-O",
+                    opened_at_seq=2 * c,
+                    counted_seq=2 * c + 1,
+                    created_at=t,
+                    created_by=p.user,
+                    delivered_at=t + timedelta(days=2),
+                    delivered_by=admin,
+                )
+            )
+            items_per_op.append([(b, q) for b, q in delivered])
+            sold = [(b, -rng.randint(0, q)) for b, q in delivered]
+            ops.append(
+                Operation(
+                    kind=Kind.REPORT,
+                    status=Status.RECORDED,
+                    counts_in_stock=True,
+                    partner=p,
+                    reference=f"B{tag}-{p.pk}-{c}-R",
+                    opened_at_seq=2 * c + 1,
+                    counted_seq=2 * c + 2,
+                    created_at=t + timedelta(days=20),
+                    created_by=p.user,
+                )
+            )
+            items_per_op.append([(b, q) for b, q in sold if q])
+            t += timedelta(days=30)
+    ops = Operation.objects.bulk_create(ops, batch_size=2000)
+    EventCounter.objects.bulk_create(EventCounter(partner=p, last_seq=2 * cycles) for p in partners)
+    if not ops or ops[0].pk is None:
+        refs = [o.reference for o in ops]
+        by_ref = dict(Operation.objects.filter(reference__in=refs).values_list("reference", "pk"))
+        for o in ops:
+            o.pk = by_ref[o.reference]
+    item_count = 0
+    batch = []
+    for op, pairs in zip(ops, items_per_op, strict=True):
+        for b, q in pairs:
+            batch.append(Item(operation_id=op.pk, book_id=b.pk, quantity=q, unit_price=b.price))
+        if len(batch) >= 20000:
+            Item.objects.bulk_create(batch)
+            item_count += len(batch)
+            batch = []
+    Item.objects.bulk_create(batch)
+    item_count += len(batch)
+    balances_rebuild(partner_ids=[p.pk for p in partners])
+    with connection.cursor() as cursor:
+        # Planner statistics, as a live database has them.
+        cursor.execute("ANALYZE")
+    return {
+        "admin": admin,
+        "partners": partners,
+        "books": books,
+        "operations": len(ops),
+        "items": item_count,
+        "rng": rng,
+    }

@@ -1,0 +1,201 @@
+"""`make bench`: every portal and admin page timed on a small and a large ledger.
+
+Run without --scale, the command builds (or reuses) two data sets beside the database that
+DATABASE_URL names (SQLite: var/bench/small.sqlite3 and large.sqlite3; PostgreSQL: the
+databases <name>_bench_small and <name>_bench_large), times each page in a child process per
+scale, and prints one table: median ms, queries, and the large/small ratio.
+"""
+
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+from django.conf import settings
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandError
+from django.db import connection
+from django.db.models import Count
+from django.test import Client
+from django.urls import reverse
+
+from accounts.models import Partner, User
+from operations.models import Item, StockBalance
+
+SCALES = {
+    # partners, books, monthly cycles, lines per delivery
+    "small": (50, 500, 10, 25),
+    "large": (500, 5000, 120, 25),
+}
+
+
+def _pages(partner, admin_search: str) -> list[tuple[str, str, str]]:
+    """(who, label, url) for each page measured."""
+    stock = reverse("admin:operations_stock")
+    return [
+        ("portal", "dashboard", reverse("operations:dashboard")),
+        ("portal", "catalogue", reverse("operations:catalogue")),
+        ("portal", "new order", reverse("operations:order_new")),
+        ("portal", "sales report", reverse("operations:report_new")),
+        ("portal", "history", reverse("operations:history")),
+        ("portal", "stock", reverse("operations:stock")),
+        ("admin", "admin index (order desk)", reverse("admin:index")),
+        ("admin", "operations list", reverse("admin:operations_operation_changelist")),
+        (
+            "admin",
+            "operations list, search",
+            reverse("admin:operations_operation_changelist") + f"?q={admin_search}",
+        ),
+        ("admin", "stock per book", stock),
+        ("admin", "stock per partner", stock + "?by=partner"),
+        ("admin", "sales analytics", reverse("admin:operations_analytics")),
+        ("admin", "partners", reverse("admin:accounts_partner_changelist")),
+        ("admin", "partner page", reverse("admin:accounts_partner_change", args=[partner.pk])),
+        ("anonymous", "/healthz", "/healthz"),
+    ]
+
+
+class _QueryCounter:
+    """Counts the statements a request runs (whatever DEBUG says)."""
+
+    def __init__(self):
+        self.count = 0
+
+    def __call__(self, execute, sql, params, many, context):
+        self.count += 1
+        return execute(sql, params, many, context)
+
+
+class Command(BaseCommand):
+    help = (
+        "Time every portal and admin page on a small and a large ledger (built once, then "
+        "reused) and print median ms, query count and the large/small ratio. Data sets live "
+        "beside the database DATABASE_URL names; the database itself is not touched."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("--scale", choices=sorted(SCALES), help="measure one scale (child)")
+        parser.add_argument("--out", help="with --scale: write the figures as JSON here")
+        parser.add_argument("--requests", type=int, default=20)
+
+    def handle(self, *args, scale=None, out=None, requests=20, **options):
+        if scale:
+            figures = json.dumps(self._measure_here(scale, requests))
+            if out:
+                Path(out).write_text(figures)
+            else:
+                self.stdout.write(figures)
+            return
+        results = {}
+        for name in ("small", "large"):
+            results[name] = self._measure_in_child(name, requests)
+        self._print(results, requests)
+
+    # -- parent: one child process per data set ----------------------------------------------
+
+    def _database_url(self, scale: str) -> str:
+        db = settings.DATABASES["default"]
+        if db["ENGINE"].endswith("sqlite3"):
+            folder = settings.VAR_DIR / "bench"
+            folder.mkdir(parents=True, exist_ok=True)
+            return f"sqlite:///{folder / f'{scale}.sqlite3'}"
+        url = urlsplit(os.environ.get("DATABASE_URL", ""))
+        name = f"{db['NAME']}_bench_{scale}"
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name])
+            if cursor.fetchone() is None:
+                cursor.execute(f'CREATE DATABASE "{name}"')
+        return urlunsplit(url._replace(path=f"/{name}"))
+
+    def _measure_in_child(self, scale: str, requests: int) -> dict:
+        out = settings.VAR_DIR / "bench" / f"{scale}.json"
+        out.parent.mkdir(parents=True, exist_ok=True)
+        env = {
+            **os.environ,
+            "DATABASE_URL": self._database_url(scale),
+            # Production-like: no debug toolbar of any kind, templates cached.
+            "DEBUG": "false",
+            "ALLOW_PLAIN_HTTP": "true",
+            "ALLOWED_HOSTS": "testserver,127.0.0.1,localhost",
+            "SECRET_KEY": os.environ.get("BENCH_SECRET_KEY", "bench-" + "k" * 60),
+            "TASKS_BACKEND": "dummy",
+        }
+        self.stdout.write(f"{scale}: building or reusing the data set, then timing pages…")
+        started = time.perf_counter()
+        subprocess.run(  # noqa: S603 - our own manage.py
+            [sys.executable, "manage.py", "bench_pages", "--scale", scale, "--out", str(out)]
+            + ["--requests", str(requests)],
+            check=True,
+            env=env,
+            cwd=settings.BASE_DIR,
+        )
+        self.stdout.write(f"{scale}: done in {time.perf_counter() - started:.0f} s")
+        return json.loads(out.read_text())
+
+    def _print(self, results: dict, requests: int) -> None:
+        small, large = results["small"], results["large"]
+        self.stdout.write("")
+        self.stdout.write(
+            f"{connection.vendor}, median of {requests} requests; small: {small['items']:,} "
+            f"items, large: {large['items']:,} items"
+        )
+        self.stdout.write("| page | small ms | large ms | ratio | queries small / large |")
+        self.stdout.write("|---|---:|---:|---:|---:|")
+        for label, big in large["pages"].items():
+            little = small["pages"][label]
+            ratio = big["ms"] / little["ms"] if little["ms"] else float("nan")
+            self.stdout.write(
+                f"| {label} | {little['ms']:.1f} | {big['ms']:.1f} | {ratio:.2f} | "
+                f"{little['queries']} / {big['queries']} |"
+            )
+
+    # -- child: this process's database is the data set --------------------------------------
+
+    def _measure_here(self, scale: str, requests: int) -> dict:
+        from operations.management.commands.benchmark import build_ledger
+
+        call_command("migrate", verbosity=0, interactive=False)
+        if not Partner.objects.exists():
+            build_ledger(*SCALES[scale])
+        admin = User.objects.filter(is_superuser=True).order_by("pk").first()
+        if admin is None:
+            raise CommandError("The data set has no admin: delete it and run again.")
+        # The partner holding the most titles: the heaviest portal pages.
+        top = (
+            StockBalance.objects.held()
+            .values("partner_id")
+            .annotate(titles=Count("book_id"))
+            .order_by("-titles", "partner_id")
+            .first()
+        )
+        partner = Partner.objects.select_related("user").get(pk=top["partner_id"])
+        clients = {"portal": Client(), "admin": Client(), "anonymous": Client()}
+        clients["portal"].force_login(partner.user)
+        clients["admin"].force_login(admin)
+        figures = {}
+        for who, label, url in _pages(partner, admin_search="Bench title 42"):
+            client = clients[who]
+            response = client.get(url)  # warm up: templates, connection, caches
+            if response.status_code != 200:
+                raise CommandError(f"{label} ({url}) answered {response.status_code}")
+            counter = _QueryCounter()
+            with connection.execute_wrapper(counter):
+                client.get(url)
+            timings = []
+            for _ in range(requests):
+                started = time.perf_counter()
+                client.get(url)
+                timings.append((time.perf_counter() - started) * 1000)
+            figures[label] = {
+                "ms": statistics.median(timings),
+                "queries": counter.count,
+            }
+        return {
+            "pages": figures,
+            "items": Item.objects.count(),
+            "titles_held": top["titles"],
+        }
