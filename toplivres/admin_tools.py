@@ -74,12 +74,18 @@ class SafeKeysFieldMixin:
         return super().clean(value)
 
 
+_SAFE_CLASSES: dict[type, type] = {}
+
+
 def _with_safe_keys(formfield):
+    """The same field, its class given SafeKeysFieldMixin (one subclass per field class)."""
     if isinstance(formfield, forms.ModelChoiceField) and not isinstance(
         formfield, SafeKeysFieldMixin
     ):
         cls = type(formfield)
-        formfield.__class__ = type(f"Safe{cls.__name__}", (SafeKeysFieldMixin, cls), {})
+        if cls not in _SAFE_CLASSES:
+            _SAFE_CLASSES[cls] = type(f"Safe{cls.__name__}", (SafeKeysFieldMixin, cls), {})
+        formfield.__class__ = _SAFE_CLASSES[cls]
     return formfield
 
 

@@ -96,3 +96,31 @@ def test_an_admin_action_on_a_huge_id_is_refused(admin_client, partner, pk):
         {"action": "approve", "_selected_action": [pk]},
     )
     assert response.status_code == 302
+
+
+@pytest.mark.parametrize("group", [HUGE, "\x00", "abc"])
+def test_a_bad_key_in_a_many_to_many_field_is_an_invalid_choice(admin_client, admin_user, group):
+    url = reverse("admin:accounts_user_change", args=[admin_user.pk])
+    data = {
+        "email": admin_user.email,
+        "full_name": "Ada",
+        "language": "fr",
+        "is_active": "on",
+        "is_staff": "on",
+        "groups": [group],
+        "last_login_0": "",
+        "date_joined_0": "2026-01-01",
+        "date_joined_1": "10:00:00",
+    }
+    response = admin_client.post(url, data)
+    assert response.status_code == 200
+    assert response.context["adminform"].form.errors["groups"]
+
+
+@pytest.mark.parametrize("pk", ["\x00", HUGE])
+def test_a_third_party_admin_action_on_a_bad_id_is_refused(admin_client, pk):
+    response = admin_client.post(
+        reverse("admin:auth_group_changelist"),
+        {"action": "delete_selected", "_selected_action": [pk]},
+    )
+    assert response.status_code == 302

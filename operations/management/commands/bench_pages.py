@@ -123,6 +123,7 @@ class Command(BaseCommand):
             "ALLOWED_HOSTS": "testserver,127.0.0.1,localhost",
             "SECRET_KEY": os.environ.get("BENCH_SECRET_KEY", "bench-" + "k" * 60),
             "TASKS_BACKEND": "dummy",
+            "LOG_LEVEL": "WARNING",
         }
         self.stdout.write(f"{scale}: building or reusing the data set, then timing pages…")
         started = time.perf_counter()
@@ -159,6 +160,9 @@ class Command(BaseCommand):
         from operations.management.commands.benchmark import build_ledger
 
         call_command("migrate", verbosity=0, interactive=False)
+        if "Manifest" in settings.STORAGES["staticfiles"]["BACKEND"]:
+            # With DEBUG off, pages name their static files from the manifest.
+            call_command("collectstatic", interactive=False, verbosity=0)
         if not Partner.objects.exists():
             build_ledger(*SCALES[scale])
         admin = User.objects.filter(is_superuser=True).order_by("pk").first()
