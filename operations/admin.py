@@ -32,6 +32,7 @@ from catalog.isbn import normalize_isbn
 from catalog.models import Book, Series
 from operations import analytics, exports
 from operations.admin_returns import ReturnsAdminMixin
+from operations.billing.admin import report_documents_html  # also registers invoices
 from operations.models import Item, Notification, Operation, Status
 from operations.notifications import enqueue_emails
 from operations.services import (
@@ -108,15 +109,13 @@ class OperationAdmin(
     # On the operation's own columns (no join to the items, no DISTINCT); books are found
     # by get_search_results through an EXISTS on the items' (operation, book) index.
     search_fields = ["reference", "partner__store_name"]
-    search_help_text = gettext_lazy(
-        "Reference, store name, book title or ISBN (with or without hyphens)."
-    )
     # A large ledger: no full count of the table beside the filtered one.
     show_full_result_count = False
     inlines = [ItemInline, AuditEntryInline]
     actions = ["approve", "deliver", "reject", "void", "refuse_returns", "resend_emails"]
     fieldsets = [
         (None, {"fields": ["reference", "kind", "status", "partner", "counts_in_stock"]}),
+        (gettext_lazy("Invoice"), {"fields": ["billing_documents"]}),
         (gettext_lazy("Notes"), {"fields": ["partner_note", "admin_note"]}),
         (
             gettext_lazy("History"),
@@ -149,6 +148,7 @@ class OperationAdmin(
         "closed_by",
         "close_reason",
         "deletion",
+        "billing_documents",
     ]
 
     # -- permissions: no adding, no deleting what counts ------------------------------------
@@ -160,6 +160,10 @@ class OperationAdmin(
         if obj is not None and operation_delete_refusal(obj):
             return False
         return super().has_delete_permission(request, obj)
+
+    @admin.display(description=gettext_lazy("invoice and credit note"))
+    def billing_documents(self, obj):
+        return report_documents_html(obj)
 
     @admin.display(description=gettext_lazy("deletion"))
     def deletion(self, obj):

@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy
 from accounts.admin import PartnerAdmin
 from accounts.models import Partner
 from operations.analytics import partners_awaiting_report
+from operations.billing.selectors import figures_with_billed_money
 from operations.selectors import (
     open_order_for_partner,
     open_returns_for_partner,
@@ -49,7 +50,10 @@ class LedgerPartnerAdmin(PartnerAdmin):
                 ],
                 open_returns=open_returns_for_partner(partner=partner),
                 open_order=open_order_for_partner(partner=partner),
-                figures=partner_figures(partner=partner),
+                # Billing: revenue and amount due from the invoices and credit notes.
+                figures=figures_with_billed_money(
+                    partner_figures(partner=partner), partner=partner
+                ),
                 partner=partner,
             )
         return super().change_view(request, object_id, form_url, extra_context)

@@ -29,6 +29,7 @@ from django.utils import timezone
 
 from accounts.models import Partner
 from catalog.isbn import normalize_isbn
+from operations.billing.selectors import invoiced_due
 from operations.lifecycle import OPEN_ORDER_STATUSES, OPEN_RETURN_STATUSES
 from operations.models import Item, Kind, Operation, Status, StockBalance
 from operations.selectors import cents
@@ -205,9 +206,10 @@ def order_desk() -> OrderDesk:
 # the counting items, so every read starts from `counts_in_stock=True`: voided reports and
 # pending, approved, cancelled or rejected orders count for nothing.
 #
-# Money is summed in SQL per commission rate and combined in Python with `cents`, as
-# `selectors.partner_figures` does: SQLite does decimal arithmetic in floats, and each report
-# is due at the rate recorded with it. Each table costs one grouped query.
+# Revenue at retail is summed in SQL and rounded in Python with `cents` (SQLite does decimal
+# arithmetic in floats). The amount due is summed from the invoices of those reports
+# (operations.billing), so the analytics say what the invoices say. Each table costs one
+# grouped query, plus one over the invoices for the amount due.
 
 BEST_SELLERS_LIMIT = 20
 SLOW_MOVERS_LIMIT = 100
@@ -248,11 +250,6 @@ def default_sales_period(today: date | None = None) -> tuple[date, date]:
     if month < 1:
         year, month = year - 1, month + 12
     return date(year, month, 1), today
-
-
-def _due(revenue: Decimal, rate) -> Decimal:
-    """Not rounded: the caller adds the groups of one row, then rounds once with `cents`."""
-    return revenue * (Decimal(1) - (rate or Decimal(0)) / Decimal(100))
 
 
 def _sales_items(filters: SalesFilters) -> QuerySet:
@@ -317,7 +314,6 @@ def sales_by_month(filters: SalesFilters) -> list[SalesRow]:
         .order_by()
     )
     rows = {month: SalesRow(key=month) for month in _months(filters.date_from, filters.date_to)}
-    due: dict[date, Decimal] = {}
     for group in groups:
         # TruncMonth truncates in the current time zone; its value is read back in it.
         month = timezone.localtime(group["month"]).date()
@@ -325,9 +321,15 @@ def sales_by_month(filters: SalesFilters) -> list[SalesRow]:
         revenue = cents(group["revenue"])
         row.copies_sold += group["sold"]
         row.revenue += revenue
-        due[month] = due.get(month, Decimal(0)) + _due(revenue, group["operation__commission_rate"])
-    for month, amount in due.items():
-        rows[month].amount_due = cents(amount)
+    # Billing: the amount due is what the invoices say (rounded per line).
+    invoiced = invoiced_due(
+        start_at=filters.start_at,
+        end_at=filters.end_at,
+        partner_id=filters.partner_id,
+        by="month",
+    )
+    for month, amount in invoiced.items():
+        rows.setdefault(month, SalesRow(key=month)).amount_due = amount
     return [rows[month] for month in sorted(rows)]
 
 
@@ -371,7 +373,6 @@ def sales_by_partner(filters: SalesFilters) -> list[SalesRow]:
         .order_by()
     )
     rows: dict[int, SalesRow] = {}
-    due: dict[int, Decimal] = {}
     for group in groups:
         pk = group["operation__partner_id"]
         row = rows.get(pk)
@@ -388,9 +389,16 @@ def sales_by_partner(filters: SalesFilters) -> list[SalesRow]:
         if group["revenue"] is not None:
             revenue = cents(group["revenue"])
             row.revenue += revenue
-            due[pk] = due.get(pk, Decimal(0)) + _due(revenue, group["operation__commission_rate"])
-    for pk, amount in due.items():
-        rows[pk].amount_due = cents(amount)
+    # Billing: the amount due is what the invoices say (rounded per line).
+    invoiced = invoiced_due(
+        start_at=filters.start_at,
+        end_at=filters.end_at,
+        partner_id=filters.partner_id,
+        by="partner",
+    )
+    for pk, amount in invoiced.items():
+        if pk in rows:  # sold in the period, so listed
+            rows[pk].amount_due = amount
     return sorted(rows.values(), key=lambda r: (r.label.casefold(), r.key))
 
 

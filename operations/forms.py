@@ -10,7 +10,8 @@ from django.core import signing
 from django.utils.translation import gettext_lazy as _
 
 from catalog.models import Book
-from operations.models import Kind, Status, amount_due, cents
+from operations.billing.money import amount_due_for
+from operations.models import Kind, Status, cents
 from operations.services import Line
 from toplivres.forms import OneValuePerFieldMixin
 
@@ -368,7 +369,11 @@ class ReportForm(OneValuePerFieldMixin, forms.Form):
                     }
                 )
         revenue = cents(sum((line["amount"] for line in lines), Decimal(0)))
-        due = amount_due(revenue=revenue, commission_rate=self.partner.commission_rate)
+        # Billing: rounded per line, as the invoice will be.
+        due = amount_due_for(
+            [(line["sold"], line["price"]) for line in lines],
+            commission_rate=self.partner.commission_rate,
+        )
         return {
             "lines": lines,
             "copies": sum(line["sold"] for line in lines),

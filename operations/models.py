@@ -764,3 +764,12 @@ class Notification(models.Model):
     @property
     def is_read(self) -> bool:
         return self.read_at is not None
+
+
+# Invoices and credit notes live in their own module; imported here so that Django finds them.
+from operations.billing.models import (  # noqa: E402, F401
+    BillingDocument,
+    BillingLine,
+    CreditNote,
+    Invoice,
+)

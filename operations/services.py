@@ -19,6 +19,11 @@ from accounts.services import audit_record, partner_lock
 from catalog.models import Book
 from operations import clock
 from operations.balances import balance_apply
+from operations.billing.services import (
+    billing_delete_refusal,
+    credit_note_issue_for_void,
+    invoice_issue_for_report,
+)
 from operations.lifecycle import STATES, counts_in_stock
 from operations.lifecycle import transition_refusal as _refusal
 from operations.models import (
@@ -341,7 +346,7 @@ def report_submit(
         newest = newest_report_pk(partner=partner)
         if newest != expected_newest_pk:
             raise ReportAlreadySent(newest)
-    return _create_operation(
+    report = _create_operation(
         partner=partner,
         kind=Kind.REPORT,
         status=Status.RECORDED,
@@ -349,6 +354,8 @@ def report_submit(
         note=note,
         by=by,
     )
+    invoice_issue_for_report(report=report)  # billing: same transaction (rule 11)
+    return report
 
 
 @transaction.atomic
@@ -357,7 +364,9 @@ def report_void(*, report: Operation, by: User, reason: str) -> Operation:
     _require_admin(by)
     if not (reason or "").strip():
         raise ValidationError(_("Give a reason for voiding the report."))
-    return _transition(operation=report, to=Status.VOIDED, by=by, reason=reason)
+    report = _transition(operation=report, to=Status.VOIDED, by=by, reason=reason)
+    credit_note_issue_for_void(report=report, at=report.closed_at)  # billing: same transaction
+    return report
 
 
 # -- the admin note ----------------------------------------------------------------------
@@ -414,6 +423,8 @@ def notification_mark_unread(*, user: User, ids) -> int:
 
 def operation_delete_refusal(operation: Operation) -> str | None:
     """Why this operation cannot be hard-deleted, or None if it can."""
+    if refusal := billing_delete_refusal(operation):  # billing: invoices are kept
+        return refusal
     if operation.counts_in_stock:
         return _(
             "%(ref)s cannot be deleted: it counts in the stock (copies delivered or sold). "

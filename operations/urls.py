@@ -1,6 +1,7 @@
 from django.urls import path
 
 from operations import views, views_catalogue, views_returns
+from operations.billing import views as billing_views
 
 app_name = "operations"
 
@@ -25,4 +26,8 @@ urlpatterns = [
     path("stock/", views.stock, name="stock"),
     path("stock/stock.csv", views.stock_csv, name="stock_csv"),
     path("stock/stock.xlsx", views.stock_csv, {"fmt": "xlsx"}, name="stock_xlsx"),
+    # Invoices and credit notes.
+    path("invoices/", billing_views.invoice_list, name="invoice_list"),
+    path("invoices/<int:pk>/", billing_views.invoice_detail, name="invoice_detail"),
+    path("invoices/<int:pk>/pdf/", billing_views.invoice_pdf, name="invoice_pdf"),
 ]

@@ -20,6 +20,11 @@ from django_htmx.http import HttpResponseClientRedirect
 
 from accounts.decorators import partner_required
 from catalog.selectors import book_search
+from operations.billing.selectors import (
+    documents_by_report,
+    documents_for_report,
+    figures_with_billed_money,
+)
 from operations.forms import (
     AddLineForm,
     HistoryFilter,
@@ -116,7 +121,7 @@ def _dashboard_context(request):
         "recalls": open_recalls_for_partner(partner=partner),
         "state": ordering_state(partner=partner),
         "latest_order": latest_order_for_partner(partner=partner),
-        "figures": partner_figures(partner=partner),
+        "figures": figures_with_billed_money(partner_figures(partner=partner), partner=partner),
         "last_report": last_report_for_partner(partner=partner),
         "notices": list(notifications_for(user=request.user, unread_only=True)[:DASHBOARD_NOTICES]),
         "unread_count": unread_notification_count(user=request.user),
@@ -379,6 +384,15 @@ def report_detail(request, pk):
     context = _operation_context(report)
     due = report.amount_due(cents(context["amount"]))
     context.update(commission=cents(context["amount"]) - due, due=due)
+    # Billing: the figures are the invoice's, so that the page and the paper agree.
+    context["documents"] = documents = documents_for_report(report=report)
+    if documents:
+        invoice = documents[0]
+        context.update(
+            amount=invoice.total_gross,
+            commission=invoice.total_commission,
+            due=invoice.total_incl_vat,
+        )
     return render(request, "operations/report_detail.html", context)
 
 
@@ -465,6 +479,7 @@ def history(request):
     page = Paginator(filterset.qs, PAGE_SIZE).get_page(request.GET.get("page"))
     partial = "results" if request.htmx and request.htmx.target == "history-results" else None
     context = {"filter": filterset, "page": page}
+    context["documents"] = documents_by_report(report_ids=[op.pk for op in page if op.is_report])
     return render_page(request, "operations/history.html", context, partial=partial)
 
 

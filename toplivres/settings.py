@@ -343,6 +343,10 @@ LOGGING = {
         "django.db.backends": {"level": "INFO"},
         "axes": {"level": "WARNING"},
         "django_tasks": {"level": "WARNING"},
+        # PDF rendering logs every font subset at INFO.
+        "fontTools": {"level": "WARNING"},
+        "weasyprint": {"level": "ERROR"},
+        "factur-x": {"level": "WARNING"},
     },
 }
 
@@ -352,3 +356,33 @@ PORTAL_POLL_SECONDS = env_int("PORTAL_POLL_SECONDS", default=30, minimum=5)
 RETURN_SUGGEST_MONTHS = env_int("RETURN_SUGGEST_MONTHS", default=6, minimum=1)
 if RETURN_SUGGEST_MONTHS > 120:
     raise ImproperlyConfigured("RETURN_SUGGEST_MONTHS must be a number of months from 1 to 120.")
+
+# Invoices and credit notes: the seller's legal identity, frozen on each document at issue.
+# The defaults render a plausible demo invoice; set the real ones in production.
+SELLER_NAME = env.str("SELLER_NAME", default="Éditions Toplivres SAS")
+SELLER_ADDRESS = env.str("SELLER_ADDRESS", default="12 rue des Imprimeurs")
+SELLER_POSTAL_CODE = env.str("SELLER_POSTAL_CODE", default="69002")
+SELLER_CITY = env.str("SELLER_CITY", default="Lyon")
+SELLER_COUNTRY = env.str("SELLER_COUNTRY", default="FR")
+SELLER_SIREN = env.str("SELLER_SIREN", default="123456789")
+SELLER_SIRET = env.str("SELLER_SIRET", default="12345678900017")
+SELLER_VAT_NUMBER = env.str("SELLER_VAT_NUMBER", default="FR32123456789")
+# For a VAT-exempt micro-business: leave SELLER_VAT_NUMBER empty and give the mention, e.g.
+# "TVA non applicable, art. 293 B du CGI". Its invoices then carry no VAT.
+SELLER_VAT_EXEMPT_MENTION = env.str("SELLER_VAT_EXEMPT_MENTION", default="")
+SELLER_EMAIL = env.str("SELLER_EMAIL", default="compta@example.com")
+SELLER_IBAN = env.str("SELLER_IBAN", default="")
+BOOK_VAT_RATE = env_decimal("BOOK_VAT_RATE", default="5.5", low="0", high="99.99")
+PAYMENT_TERMS_DAYS = env_int("PAYMENT_TERMS_DAYS", default=30, minimum=0)
+# Late payment: the penalty rate (yearly, percent) and the fixed recovery indemnity (EUR 40 by
+# law, art. L441-10 and D441-5 of the Code de commerce).
+LATE_PENALTY_RATE = env_decimal("LATE_PENALTY_RATE", default="12.00", low="0", high="100")
+RECOVERY_INDEMNITY = env_decimal("RECOVERY_INDEMNITY", default="40.00", low="0", high="1000")
+if len(SELLER_SIREN) != 9 or not SELLER_SIREN.isdigit():
+    raise ImproperlyConfigured("SELLER_SIREN must be the 9 digits of the SIREN number.")
+if SELLER_SIRET and (len(SELLER_SIRET) != 14 or not SELLER_SIRET.startswith(SELLER_SIREN)):
+    raise ImproperlyConfigured("SELLER_SIRET must be 14 digits starting with SELLER_SIREN.")
+if not SELLER_VAT_NUMBER and not SELLER_VAT_EXEMPT_MENTION:
+    raise ImproperlyConfigured(
+        "Set SELLER_VAT_NUMBER, or SELLER_VAT_EXEMPT_MENTION for a VAT-exempt micro-business."
+    )

@@ -4,6 +4,7 @@ import pytest
 from django.urls import reverse
 
 from catalog.tests.factories import BookFactory
+from operations.billing.models import Invoice
 from operations.models import Notification, Status
 from operations.tests.factories import (
     delivered_order,
@@ -46,6 +47,9 @@ URLS = [
     ("get", "accounts:account", None, 200, 200),
     ("post", "accounts:account", None, 200, 200),
     ("post", "accounts:language", None, 200, 200),
+    ("get", "operations:invoice_list", None, 200, 200),
+    ("get", "operations:invoice_detail", "invoice", 200, 404),
+    ("get", "operations:invoice_pdf", "invoice", 200, 404),
 ]
 
 ROLES = ["anonymous", "partner", "other_partner", "suspended_partner", "admin"]
@@ -63,7 +67,8 @@ def alices(partner):
     notice = Notification.objects.create(
         recipient=partner.user, operation=order, event=Notification.Event.ORDER_APPROVED
     )
-    return {"order": order, "report": report, "notice": notice, "return": ret}
+    invoice = Invoice.objects.get(report=report)
+    return {"order": order, "report": report, "notice": notice, "return": ret, "invoice": invoice}
 
 
 def login_as(client, role, request):

@@ -128,3 +128,15 @@ def test_sqlite_opens_immediate_transactions(settings):
     if db["ENGINE"].endswith("sqlite3"):
         assert db["OPTIONS"]["transaction_mode"] == "IMMEDIATE"
         assert "journal_mode=WAL" in db["OPTIONS"]["init_command"]
+
+
+def test_start_up_refuses_a_malformed_seller_identity():
+    result = run_django_check(DEBUG="true", SELLER_SIREN="12345")
+    assert result.returncode != 0
+    assert "SELLER_SIREN" in result.stderr
+    result = run_django_check(DEBUG="true", SELLER_SIRET="99999999900017")
+    assert "SELLER_SIRET" in result.stderr
+    result = run_django_check(DEBUG="true", SELLER_VAT_NUMBER="", SELLER_VAT_EXEMPT_MENTION="")
+    assert "SELLER_VAT_EXEMPT_MENTION" in result.stderr
+    result = run_django_check(DEBUG="true", BOOK_VAT_RATE="five")
+    assert result.returncode != 0

@@ -3,9 +3,14 @@ from django.utils import timezone
 from django_tasks import task_backends
 
 from accounts.tasks import send_invitation_email
+from operations.billing.tasks import send_billing_document_email
 from operations.tasks import send_notification_email
 
-EMAIL_TASKS = [send_notification_email.module_path, send_invitation_email.module_path]
+EMAIL_TASKS = [
+    send_notification_email.module_path,
+    send_invitation_email.module_path,
+    send_billing_document_email.module_path,  # invoices and credit notes
+]
 
 
 class Command(BaseCommand):

@@ -1,3 +1,4 @@
+import heapq
 import logging
 import random
 from contextlib import contextmanager
@@ -14,6 +15,7 @@ from accounts.models import AuditEntry, Partner, User, purge_allowed
 from accounts.services import partner_create, partner_suspend
 from catalog.isbn import isbn13_check_digit
 from catalog.models import Book, Series
+from operations.billing.models import BillingDocument, BillingLine
 from operations.clock import backdated
 from operations.models import (
     EventCounter,
@@ -236,10 +238,14 @@ class Command(BaseCommand):
         if User.objects.filter(email=ADMIN_EMAIL).exists():
             self.stdout.write("Demo data is already loaded (use --reset to start over).")
         else:
-            # The demo history sends no e-mail, and its audit rows are written without a log
-            # line each (a year of history would flood the console).
+            # The demo history sends no e-mail (nor renders the invoice PDFs to attach), and
+            # its audit rows are written without a log line each (a year of history would
+            # flood the console).
             with (
-                override_settings(EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend"),
+                override_settings(
+                    EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend",
+                    TASKS={"default": {"BACKEND": "django_tasks.backends.dummy.DummyBackend"}},
+                ),
                 _quiet("toplivres.audit"),
             ):
                 self._seed()
@@ -254,6 +260,10 @@ class Command(BaseCommand):
 
     def _purge(self):
         AuditEntry.objects.all().delete()
+        # Invoices first (their lines, credit notes, then invoices: each protects the next).
+        BillingLine.objects.all().delete()
+        BillingDocument.objects.credit_notes().delete()
+        BillingDocument.objects.all().delete()
         Notification.objects.all().delete()
         Operation.objects.all().delete()
         EventCounter.objects.all().delete()
@@ -278,6 +288,7 @@ class Command(BaseCommand):
         active_books = [b for b in books if b.is_active]
         now = timezone.now()
         start = now - timedelta(days=365)
+        histories = []
         for email, store, contact, city, postal_code, commission, state in PARTNERS:
             partner = partner_create(
                 email=email,
@@ -291,9 +302,17 @@ class Command(BaseCommand):
                 commission_rate=Decimal(commission),
                 password=DEMO_PASSWORD,
             )
-            if state == "never":
-                continue
-            self._history(partner, admin, active_books, rng, start, now, state)
+            if state != "never":
+                histories.append(
+                    (
+                        partner,
+                        state,
+                        self._history(partner, admin, active_books, rng, start, now, state),
+                    )
+                )
+        # Every partner's history, interleaved in date order: invoice numbers follow their dates.
+        _run_in_date_order([steps for _partner, _state, steps in histories])
+        for partner, state, _steps in histories:
             if state == "suspended":
                 partner_suspend(partner=partner, by=admin, reason="Fermeture pour travaux")
         self._returns(admin, now)
@@ -331,7 +350,10 @@ class Command(BaseCommand):
         return book
 
     def _history(self, partner, admin, books, rng, start, now, state):
-        """Order → approve → deliver → report cycles every six to eight weeks."""
+        """Order → approve → deliver → report cycles every six to eight weeks.
+
+        A generator: it yields the date of each next step before taking it, so that
+        `_run_in_date_order` interleaves the partners' histories by date."""
         user = partner.user
         t = start + timedelta(days=rng.randint(0, 20), hours=10)
         cycle = 0
@@ -343,36 +365,48 @@ class Command(BaseCommand):
                 break
             if cycle == 2 and state == "showcase" and partner.user.email.endswith("7@example.com"):
                 # A cancelled and a rejected order along the way.
+                yield t
                 with backdated(t):
                     cancelled = order_place(partner=partner, lines=lines[:1], by=user)
+                yield t + timedelta(hours=2)
                 with backdated(t + timedelta(hours=2)):
                     order_cancel(order=cancelled, by=user)
+                yield t + timedelta(hours=3)
                 with backdated(t + timedelta(hours=3)):
                     rejected = order_place(partner=partner, lines=lines[:2], by=user)
+                yield t + timedelta(days=1)
                 with backdated(t + timedelta(days=1)):
                     order_reject(order=rejected, by=admin, reason="Titre en réimpression")
                 t += timedelta(days=2)
+            yield t
             with backdated(t):
                 order = order_place(partner=partner, lines=lines, by=user, note="")
+            yield t + timedelta(days=1)
             with backdated(t + timedelta(days=1)):
                 order_approve(order=order, by=admin)
+            yield t + timedelta(days=3)
             with backdated(t + timedelta(days=3)):
                 order_deliver(order=order, by=admin)
             t += timedelta(days=rng.randint(35, 50))
-            self._report(partner, rng, t, admin, void_first=(cycle == 3 and state == "showcase"))
+            yield from self._report(
+                partner, rng, t, admin, void_first=(cycle == 3 and state == "showcase")
+            )
             t += timedelta(days=rng.randint(1, 5))
         if state == "showcase":
             return
         lines = [Line(book_id=b.pk, copies=rng.randint(2, 6)) for b in rng.sample(books, 4)]
         t = min(t, now - timedelta(days=6))
+        yield t
         with backdated(t):
             order = order_place(partner=partner, lines=lines, by=user, note="Pour la vitrine")
         if state == "pending":
             return
+        yield t + timedelta(days=1)
         with backdated(t + timedelta(days=1)):
             order_approve(order=order, by=admin)
         if state == "approved":
             return
+        yield t + timedelta(days=2)
         with backdated(t + timedelta(days=2)):
             order_deliver(order=order, by=admin)
 
@@ -420,6 +454,7 @@ class Command(BaseCommand):
             )
 
     def _report(self, partner, rng, at, admin, void_first=False):
+        yield at  # the stock is read when the report is written
         held = stock_quantities_for_partner(partner=partner)
         lines = [
             Line(book_id=book_id, copies=sold)
@@ -429,8 +464,24 @@ class Command(BaseCommand):
         if void_first and lines:
             with backdated(at):
                 wrong = report_submit(partner=partner, lines=lines[:1], by=partner.user)
+            yield at + timedelta(hours=1)
             with backdated(at + timedelta(hours=1)):
                 report_void(report=wrong, by=admin, reason="Saisie en double")
             at += timedelta(hours=2)
+        yield at
         with backdated(at):
             report_submit(partner=partner, lines=lines, by=partner.user)
+
+
+def _run_in_date_order(histories) -> None:
+    """Advance the step generators (each yields the date of its next step) earliest first."""
+    queue = []
+    for n, steps in enumerate(histories):
+        when = next(steps, None)
+        if when is not None:
+            heapq.heappush(queue, (when, n, steps))
+    while queue:
+        _when, n, steps = heapq.heappop(queue)
+        following = next(steps, None)  # takes the step, then tells the date of the next one
+        if following is not None:
+            heapq.heappush(queue, (following, n, steps))
