@@ -86,7 +86,6 @@ class DocumentAdmin(ReadOnlyMixin, admin.ModelAdmin):
     list_filter = [StatusFilter, "partner", "issue_date", "year"]
     list_select_related = ["partner", "report", "credit_note", "credited_invoice"]
     search_fields = ["number", "report__reference", "buyer_name"]
-    search_help_text = gettext_lazy("Number, report reference or store name.")
     date_hierarchy = "issue_date"
     ordering = ["-year", "-sequence"]
     inlines = [BillingLineInline]
