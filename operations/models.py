@@ -459,68 +459,49 @@ class Operation(models.Model):
     def _new_report_errors(self) -> list:
         # Rule 3: a report only sells copies the partner holds and no open return reserves.
         # No lines = nothing sold.
-        errors = self._line_errors(sign=-1)
-        stock = StockBalance.objects.stock_of(partner=self.partner)
-        for line in self.lines:
-            copies = -line.quantity
-            held, reserved = stock.get(line.book_id, (0, 0))
-            if copies > held - reserved:
-                if held <= 0:
-                    errors.append(
-                        _("You hold no copies of %(title)s.") % {"title": line.book.title}
-                    )
-                elif reserved:
-                    errors.append(
-                        _(
-                            "%(title)s: you hold %(held)s copies, %(reserved)s of them in an "
-                            "open return; you cannot report %(sold)s sold."
-                        )
-                        % {
-                            "title": line.book.title,
-                            "held": held,
-                            "reserved": reserved,
-                            "sold": copies,
-                        }
-                    )
-                else:
-                    errors.append(
-                        _("%(title)s: you hold %(held)s copies; you cannot report %(sold)s sold.")
-                        % {"title": line.book.title, "held": held, "sold": copies}
-                    )
-        return errors
+        return self._line_errors(sign=-1) + self._free_stock_errors(
+            none=_("You hold no copies of %(title)s."),
+            reserved=_(
+                "%(title)s: you hold %(held)s copies, %(reserved)s of them in an "
+                "open return; you cannot report %(sold)s sold."
+            ),
+            short=_("%(title)s: you hold %(held)s copies; you cannot report %(sold)s sold."),
+        )
 
     def _new_return_errors(self) -> list:
         # Rule 10: a return lists at most what is held minus what other open returns reserve.
         if not self.lines:
             return [_("A return needs at least one book.")]
-        errors = self._line_errors(sign=-1)
+        return self._line_errors(sign=-1) + self._free_stock_errors(
+            none=_("No copies of %(title)s are held."),
+            reserved=_(
+                "%(title)s: %(held)s copies held, %(reserved)s already in an open "
+                "return; %(copies)s cannot be returned."
+            ),
+            short=_("%(title)s: %(held)s copies held; %(copies)s cannot be returned."),
+        )
+
+    def _free_stock_errors(self, *, none, reserved, short) -> list:
+        """Lines taking more copies than held minus reserved (reports and returns alike),
+        each refused in the words given: none held, some reserved, or too few held."""
+        errors = []
         stock = StockBalance.objects.stock_of(partner=self.partner)
         for line in self.lines:
             copies = -line.quantity
-            held, reserved = stock.get(line.book_id, (0, 0))
-            if copies > held - reserved:
-                if held <= 0:
-                    errors.append(
-                        _("No copies of %(title)s are held.") % {"title": line.book.title}
-                    )
-                elif reserved:
-                    errors.append(
-                        _(
-                            "%(title)s: %(held)s copies held, %(reserved)s already in an open "
-                            "return; %(copies)s cannot be returned."
-                        )
-                        % {
-                            "title": line.book.title,
-                            "held": held,
-                            "reserved": reserved,
-                            "copies": copies,
-                        }
-                    )
-                else:
-                    errors.append(
-                        _("%(title)s: %(held)s copies held; %(copies)s cannot be returned.")
-                        % {"title": line.book.title, "held": held, "copies": copies}
-                    )
+            held, set_aside = stock.get(line.book_id, (0, 0))
+            if copies <= held - set_aside:
+                continue
+            words = none if held <= 0 else reserved if set_aside else short
+            errors.append(
+                words
+                % {
+                    "title": line.book.title,
+                    "held": held,
+                    "reserved": set_aside,
+                    "sold": copies,
+                    "copies": copies,
+                }
+            )
         return errors
 
 
