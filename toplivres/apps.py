@@ -1,4 +1,5 @@
-from django.apps import AppConfig
+from django.apps import AppConfig, apps
+from django.db.models.signals import post_migrate
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import gettext_noop
 from django_tasks_db.apps import TasksAppConfig
@@ -18,6 +19,17 @@ class ToplivresConfig(AppConfig):
         from toplivres.admin_tools import harden_admin_site
 
         harden_admin_site(admin.site)
+        # Sent once per app with models; this app has none: hooked on the sessions app,
+        # the other piece of shared state kept in the database.
+        post_migrate.connect(_create_cache_table, sender=apps.get_app_config("sessions"))
+
+
+def _create_cache_table(*, using, verbosity=1, **kwargs):
+    """`migrate` also creates the database cache's table (a no-op when it exists or when
+    CACHE_URL names another cache), so no deployment can forget it."""
+    from django.core.management import call_command
+
+    call_command("createcachetable", database=using, verbosity=max(verbosity - 1, 0))
 
 
 class TasksDatabaseConfig(TasksAppConfig):

@@ -272,6 +272,16 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 # Whom a partner contacts about its account (shown to a suspended partner at login).
 CONTACT_EMAIL = env.str("CONTACT_EMAIL", default="")
 
+# Shared state lives in the database, so that app servers keep none of their own: sessions
+# (Django's default), login lockouts (django-axes), the task queue, and this cache, which
+# holds the password-reset throttle. CACHE_URL may name a shared cache instead
+# (redis://host:6379/1); a per-process cache (locmemcache://) suits one server only, and
+# is what the suite uses unless CACHE_URL says otherwise.
+SHARED_CACHE_URL = "dbcache://toplivres_cache"
+CACHES = {
+    "default": env.cache_url("CACHE_URL", default="locmemcache://" if TESTING else SHARED_CACHE_URL)
+}
+
 # Background tasks (django-tasks): run at once by default; TASKS_BACKEND=database queues
 # them in the database for `manage.py db_worker`.
 _TASK_BACKENDS = {

@@ -52,6 +52,15 @@ def test_production_start_up_succeeds_with_strong_values():
     assert result.returncode == 0, result.stderr
 
 
+def test_production_keeps_the_cache_in_the_database_shared_by_every_server():
+    code = "from django.conf import settings; print(settings.CACHES['default']['BACKEND'])"
+    result = run_django_check(code, **PRODUCTION)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["django.core.cache.backends.db.DatabaseCache"]
+    result = run_django_check(code, CACHE_URL="redis://cache.internal:6379/1", **PRODUCTION)
+    assert result.stdout.split() == ["django.core.cache.backends.redis.RedisCache"]
+
+
 def test_deploy_check_passes_with_production_values():
     env = {k: v for k, v in os.environ.items() if k not in CLEARED}
     env.update(
