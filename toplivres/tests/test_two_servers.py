@@ -12,12 +12,9 @@ import http.cookiejar
 import json
 import os
 import re
-import signal
-import socket
 import subprocess
 import sys
 import threading
-import time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -25,6 +22,8 @@ from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 from django.conf import settings
+
+from toplivres.serving import gunicorn_serving
 
 ROOT = Path(settings.BASE_DIR)
 PASSWORD = "race-condition-horse-battery"
@@ -56,12 +55,6 @@ print(json.dumps({
     "held": sum(StockBalance.objects.values_list("quantity", flat=True)),
 }))
 """
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @contextmanager
@@ -125,42 +118,6 @@ def _manage(env: dict, *args: str) -> str:
     )
     assert result.returncode == 0, f"manage.py {args[0]} failed:\n{result.stdout}\n{result.stderr}"
     return result.stdout
-
-
-@contextmanager
-def _server(env: dict, log: Path):
-    """One gunicorn instance with the repository's gunicorn.conf.py; its base URL."""
-    port = _free_port()
-    with log.open("w") as out:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "toplivres.wsgi"],
-            cwd=ROOT,
-            env={**env, "GUNICORN_BIND": f"127.0.0.1:{port}"},
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            assert process.poll() is None, f"gunicorn stopped:\n{log.read_text()}"
-            try:
-                with urllib.request.urlopen(base + "/healthz", timeout=5) as response:
-                    if response.status == 200:
-                        break
-            except OSError:
-                pass
-            assert time.monotonic() < deadline, f"gunicorn did not answer:\n{log.read_text()}"
-            time.sleep(0.2)
-        yield base
-    finally:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
 
 
 class _NoRedirect(urllib.request.HTTPRedirectHandler):
@@ -249,7 +206,8 @@ def test_two_servers_race_orders_deliveries_and_reports(tmp_path):
         _manage(env, "migrate", "--noinput", "-v0")
         book_id = int(_manage(env, "shell", "-c", SETUP).strip().splitlines()[-1])
         servers = [
-            stack.enter_context(_server(env, tmp_path / f"gunicorn-{n}.log")) for n in (1, 2)
+            stack.enter_context(gunicorn_serving(env, tmp_path / f"gunicorn-{n}.log"))
+            for n in (1, 2)
         ]
         statuses: list = []
         shops = [Browser(base, statuses) for base in servers for _ in range(SESSIONS_PER_SERVER)]

@@ -25,6 +25,9 @@ from django.urls import reverse
 
 from accounts.models import Partner, User
 from operations.models import Item, StockBalance
+from toplivres.serving import gunicorn_serving, requests_per_second
+
+GUNICORN_WORKERS, GUNICORN_THREADS, LOAD_CONNECTIONS = 2, 4, 16
 
 SCALES = {
     # partners, books, monthly cycles, lines per delivery
@@ -81,10 +84,16 @@ class Command(BaseCommand):
         parser.add_argument("--scale", choices=sorted(SCALES), help="measure one scale (child)")
         parser.add_argument("--out", help="with --scale: write the figures as JSON here")
         parser.add_argument("--requests", type=int, default=20)
+        parser.add_argument(
+            "--gunicorn-seconds",
+            type=float,
+            default=5,
+            help="seconds of load on the dashboard and on /healthz under gunicorn (0: none)",
+        )
 
-    def handle(self, *args, scale=None, out=None, requests=20, **options):
+    def handle(self, *args, scale=None, out=None, requests=20, gunicorn_seconds=5, **options):
         if scale:
-            figures = json.dumps(self._measure_here(scale, requests))
+            figures = json.dumps(self._measure_here(scale, requests, gunicorn_seconds))
             if out:
                 Path(out).write_text(figures)
             else:
@@ -92,7 +101,7 @@ class Command(BaseCommand):
             return
         results = {}
         for name in ("small", "large"):
-            results[name] = self._measure_in_child(name, requests)
+            results[name] = self._measure_in_child(name, requests, gunicorn_seconds)
         self._print(results, requests)
 
     # -- parent: one child process per data set ----------------------------------------------
@@ -111,7 +120,7 @@ class Command(BaseCommand):
                 cursor.execute(f'CREATE DATABASE "{name}"')
         return urlunsplit(url._replace(path=f"/{name}"))
 
-    def _measure_in_child(self, scale: str, requests: int) -> dict:
+    def _measure_in_child(self, scale: str, requests: int, gunicorn_seconds: float) -> dict:
         out = settings.VAR_DIR / "bench" / f"{scale}.json"
         out.parent.mkdir(parents=True, exist_ok=True)
         env = {
@@ -129,7 +138,7 @@ class Command(BaseCommand):
         started = time.perf_counter()
         subprocess.run(  # noqa: S603 - our own manage.py
             [sys.executable, "manage.py", "bench_pages", "--scale", scale, "--out", str(out)]
-            + ["--requests", str(requests)],
+            + ["--requests", str(requests), "--gunicorn-seconds", str(gunicorn_seconds)],
             check=True,
             env=env,
             cwd=settings.BASE_DIR,
@@ -153,10 +162,19 @@ class Command(BaseCommand):
                 f"| {label} | {little['ms']:.1f} | {big['ms']:.1f} | {ratio:.2f} | "
                 f"{little['queries']} / {big['queries']} |"
             )
+        for name in ("small", "large"):
+            served = results[name].get("gunicorn")
+            if served:
+                self.stdout.write(
+                    f"{name}: under gunicorn ({GUNICORN_WORKERS} workers × {GUNICORN_THREADS} "
+                    f"threads, {LOAD_CONNECTIONS} connections), the dashboard serves "
+                    f"{served['dashboard']:.0f} requests/s, /healthz {served['healthz']:.0f}: "
+                    f"{served['dashboard'] / served['healthz']:.1%} of /healthz"
+                )
 
     # -- child: this process's database is the data set --------------------------------------
 
-    def _measure_here(self, scale: str, requests: int) -> dict:
+    def _measure_here(self, scale: str, requests: int, gunicorn_seconds: float = 0) -> dict:
         from operations.management.commands.benchmark import build_ledger
 
         call_command("migrate", verbosity=0, interactive=False)
@@ -198,8 +216,37 @@ class Command(BaseCommand):
                 "ms": statistics.median(timings),
                 "queries": counter.count,
             }
+        served = None
+        if gunicorn_seconds:
+            cookie = clients["portal"].cookies[settings.SESSION_COOKIE_NAME]
+            served = self._under_gunicorn(f"{cookie.key}={cookie.value}", gunicorn_seconds)
         return {
             "pages": figures,
             "items": Item.objects.count(),
             "titles_held": top["titles"],
+            "gunicorn": served,
         }
+
+    def _under_gunicorn(self, cookie: str, seconds: float) -> dict:
+        """Requests per second of the partner's dashboard and of /healthz, one after the
+        other, on the same gunicorn (the repository's configuration, access log off)."""
+        env = {
+            **os.environ,
+            "WEB_CONCURRENCY": str(GUNICORN_WORKERS),
+            "GUNICORN_THREADS": str(GUNICORN_THREADS),
+            "GUNICORN_ACCESSLOG": os.devnull,
+            "GUNICORN_MAX_REQUESTS": "0",
+        }
+        log = settings.VAR_DIR / "bench" / "gunicorn.log"
+        log.parent.mkdir(parents=True, exist_ok=True)
+        with gunicorn_serving(env, log) as base:
+            rates = {}
+            for label, path, session in (
+                ("healthz", "/healthz", ""),
+                ("dashboard", reverse("operations:dashboard"), cookie),
+            ):
+                requests_per_second(base, path, cookie=session, seconds=1)  # warm up
+                rates[label] = requests_per_second(
+                    base, path, cookie=session, seconds=seconds, connections=LOAD_CONNECTIONS
+                )
+        return rates
