@@ -6,6 +6,7 @@ accounts PartnerAdmin with a subclass; operations/admin.py imports it.
 """
 
 from django.contrib import admin
+from django.core.paginator import Paginator
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -20,6 +21,8 @@ from operations.selectors import (
     return_shortfalls_for_partner,
     stock_for_partner,
 )
+
+STOCK_PAGE_SIZE = 50
 
 
 class ReportFilter(admin.SimpleListFilter):
@@ -42,12 +45,16 @@ class LedgerPartnerAdmin(PartnerAdmin):
         partner = self.get_object(request, object_id)
         extra_context = extra_context or {}
         if partner is not None:
-            missing = return_shortfalls_for_partner(partner=partner)
+            # One page of the titles held: a partner may hold thousands.
+            stock_page = Paginator(stock_for_partner(partner=partner), STOCK_PAGE_SIZE).get_page(
+                request.GET.get("stock_page")
+            )
+            missing = return_shortfalls_for_partner(
+                partner=partner, book_ids=[row["book_id"] for row in stock_page]
+            )
             extra_context.update(
-                stock=[
-                    {**row, "missing": missing.get(row["book_id"], [])}
-                    for row in stock_for_partner(partner=partner)
-                ],
+                stock=[{**row, "missing": missing.get(row["book_id"], [])} for row in stock_page],
+                stock_page=stock_page,
                 open_returns=open_returns_for_partner(partner=partner),
                 open_order=open_order_for_partner(partner=partner),
                 # Billing: revenue and amount due from the invoices and credit notes.

@@ -317,18 +317,21 @@ def open_returns_for_partner(*, partner: Partner) -> list[Operation]:
     return list(Operation.objects.open_returns().filter(partner=partner).order_by("created_at"))
 
 
-def return_shortfalls_for_partner(*, partner: Partner) -> dict[int, list[dict]]:
+def return_shortfalls_for_partner(
+    *, partner: Partner, book_ids: list[int] | None = None
+) -> dict[int, list[dict]]:
     """{book_id: [{"reference", "missing"}]}: copies listed on a received return that did not
-    reach the publisher; they are still the partner's stock."""
-    rows = (
-        Item.objects.filter(
-            operation__partner=partner,
-            operation__kind=Kind.RETURN,
-            operation__status=Status.RECEIVED,
-            quantity__gt=-F("requested"),
-        )
-        .values_list("book_id", "operation__reference", "requested", "quantity")
-        .order_by("operation__created_at")
+    reach the publisher; they are still the partner's stock. Only `book_ids`, if given."""
+    rows = Item.objects.filter(
+        operation__partner=partner,
+        operation__kind=Kind.RETURN,
+        operation__status=Status.RECEIVED,
+        quantity__gt=-F("requested"),
+    )
+    if book_ids is not None:
+        rows = rows.filter(book_id__in=book_ids)
+    rows = rows.values_list("book_id", "operation__reference", "requested", "quantity").order_by(
+        "operation__created_at"
     )
     found: dict[int, list[dict]] = {}
     for book_id, reference, requested, quantity in rows:
