@@ -5,6 +5,8 @@ import ipaddress
 
 from django.conf import settings
 from django.contrib.auth import forms as auth_forms
+from django.contrib.auth import get_user_model
+from django.contrib.auth.backends import ModelBackend
 from django.core.cache import cache
 
 # django-axes stores the username in a 255-character column.
@@ -110,3 +112,13 @@ class ResetLockoutSetPasswordForm(auth_forms.SetPasswordForm):
         user = super().save(commit=commit)
         reset_login_failures(email=user.email)
         return user
+
+
+class UserBackend(ModelBackend):
+    """Django's backend, but the user of each request comes with its partner profile in the
+    same query: every portal page needs both."""
+
+    def get_user(self, user_id):
+        users = get_user_model()._default_manager.select_related("partner")
+        user = users.filter(pk=user_id).first()
+        return user if user is not None and self.user_can_authenticate(user) else None

@@ -205,7 +205,8 @@ AUTH_USER_MODEL = "accounts.User"
 
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    # Django's ModelBackend, loading the partner profile with the user.
+    "accounts.auth.UserBackend",
 ]
 
 AUTH_PASSWORD_VALIDATORS = [

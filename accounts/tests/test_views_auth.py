@@ -129,3 +129,14 @@ def test_an_overlong_email_is_refused_by_the_form_not_by_a_server_error(client):
     response = login(client, "x" * 300 + "@example.com", "whatever")
     assert response.status_code == 200
     assert response.context["form"].errors
+
+
+@pytest.mark.django_db
+def test_a_partner_page_loads_the_user_and_its_partner_in_one_query(partner_client, partner):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as ctx:
+        assert partner_client.get(reverse("operations:dashboard")).status_code == 200
+    partner_reads = [q["sql"] for q in ctx.captured_queries if '"accounts_partner"' in q["sql"]]
+    assert len(partner_reads) == 1 and '"accounts_user"' in partner_reads[0], partner_reads
