@@ -161,7 +161,10 @@ def report_new(request):
     if action == "save" and not request.htmx:
         return redirect(_titles_url(query, page_number))
     context = _titles_context(partner, draft, query=query, page_number=page_number)
-    return render_page(request, TEMPLATE, context, partial=partial)
+    response = render_page(request, TEMPLATE, context, partial=partial)
+    if action == "save":
+        response["HX-Push-Url"] = _titles_url(query, context["page"].number)
+    return response
 
 
 def _submit(request, partner, draft, *, token, signed, nothing):

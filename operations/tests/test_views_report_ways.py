@@ -451,3 +451,28 @@ def test_posting_a_page_of_titles_runs_the_same_queries_with_10_or_500_titles(
     small = count()
     grow_history(partner, 500, admin=admin_user)
     assert count() == small <= 12
+
+
+def test_a_line_the_stock_no_longer_allows_is_refused_on_the_summary(
+    partner_client, partner, stocked, books
+):
+    partner_client.post(SCAN, {"isbn": books["sand"].isbn})
+    review = partner_client.get(REVIEW)
+    request_return(partner, (books["sand"], 2))  # meanwhile, both copies go into a return
+    data = {"token": review.context["token"], "digest": review.context["digest"]}
+    response = partner_client.post(NEW, {**data, "action": "submit"})
+    assert response.status_code == 200
+    assert "La Mare au diable: you hold 2 copies, 2 of them in an open return" in response.text
+    assert response.context["summary"]["problems"]
+    assert not reports(partner).exists()
+
+
+def test_changing_page_under_htmx_answers_the_next_page_and_its_address(
+    partner_client, shelf_of_60
+):
+    page = partner_client.get(NEW)
+    data = {"token": page.context["form"]["token"].value(), "shown": "", "goto": "2"}
+    response = partner_client.post(NEW, data, HTTP_HX_REQUEST="true")
+    assert response.text.lstrip().startswith('<div id="report"')
+    assert response.context["page"].number == 2
+    assert response["HX-Push-Url"] == NEW + "?page=2"
