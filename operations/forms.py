@@ -10,7 +10,6 @@ from django.core import signing
 from django.utils.translation import gettext_lazy as _
 
 from catalog.models import Book
-from operations.billing.money import amount_due_for
 from operations.models import Kind, Status, cents
 from operations.services import Line
 from toplivres.forms import OneValuePerFieldMixin
@@ -226,7 +225,9 @@ def report_form_token(*, partner, newest_report_pk: int) -> str:
 class ReportForm(OneValuePerFieldMixin, forms.Form):
     """Per title held: copies sold, or copies still on the shelf (sold = held - shelf).
 
-    A line left blank counts as nothing sold; the summary shown before recording says so.
+    One page of titles at a time (`stock_rows`: the titles shown, or those posted); what it
+    holds is merged into the report's draft (`merge_into`). A line left blank counts as
+    nothing sold; the summary shown before recording says so.
     """
 
     note = forms.CharField(
@@ -236,6 +237,11 @@ class ReportForm(OneValuePerFieldMixin, forms.Form):
         widget=forms.Textarea(attrs={"rows": 2, "class": "form-control"}),
     )
     token = forms.CharField(widget=forms.HiddenInput, max_length=500)
+    # "book_id:copies,…": the copies sold that the page showed, so that only the lines the
+    # partner changed are written into the draft (a scan in another tab is not undone).
+    shown = forms.CharField(widget=forms.HiddenInput, required=False, max_length=20000)
+    # The summary of "nothing sold": recorded with no line, whatever the draft holds.
+    nothing = forms.BooleanField(widget=forms.HiddenInput, required=False)
 
     def __init__(self, *args, partner, stock_rows: list[dict], **kwargs):
         super().__init__(*args, **kwargs)
@@ -265,8 +271,9 @@ class ReportForm(OneValuePerFieldMixin, forms.Form):
             )
         return newest_pk
 
-    # Sent by the page besides the fields: the CSRF token and the button pressed.
-    PAGE_KEYS = frozenset({"csrfmiddlewaretoken", "action"})
+    # Sent by the page besides the fields: the CSRF token, the button pressed, the search and
+    # page of titles, and the fingerprint of the draft a summary showed.
+    PAGE_KEYS = frozenset({"csrfmiddlewaretoken", "action", "q", "page", "goto", "digest"})
     LINE_KEY = re.compile(r"^(sold|shelf)_(\d{1,18})$")
 
     def _tampering_errors(self) -> list[str]:
@@ -297,9 +304,21 @@ class ReportForm(OneValuePerFieldMixin, forms.Form):
                 )
         return errors
 
+    def clean_shown(self) -> dict[int, int] | None:
+        """The copies the page showed, or None when the form did not send them."""
+        if "shown" not in self.data:
+            return None
+        shown = {}
+        for pair in self.cleaned_data["shown"].split(","):
+            book_id, _sep, copies = pair.partition(":")
+            if book_id.isdigit() and copies.isdigit() and len(book_id + copies) < 24:
+                shown[int(book_id)] = int(copies)
+        return shown
+
     def clean(self):
         cleaned = super().clean()
         self.sold: dict[int, int] = {}
+        self.entered: dict[int, int | None] = {}
         tampered = self._tampering_errors()
         if tampered:
             raise forms.ValidationError(tampered)
@@ -310,6 +329,7 @@ class ReportForm(OneValuePerFieldMixin, forms.Form):
             if sold_name in self.errors or shelf_name in self.errors:
                 continue
             sold, shelf = cleaned.get(sold_name), cleaned.get(shelf_name)
+            self.entered[pk] = None if sold is None and shelf is None else 0
             if shelf is not None:
                 if shelf > held:
                     self.add_error(
@@ -336,10 +356,21 @@ class ReportForm(OneValuePerFieldMixin, forms.Form):
                 continue
             if sold:
                 self.sold[pk] = sold
+                self.entered[pk] = sold
         return cleaned
 
-    def service_lines(self) -> list[Line]:
-        return [Line(book_id=pk, copies=n) for pk, n in self.sold.items()]
+    def merge_into(self, draft) -> None:
+        """Write the lines into the draft: those changed since the page was shown, or, from a
+        form that does not say what it showed, those filled in. 0 sold removes a line."""
+        shown = self.cleaned_data.get("shown")
+        for pk, sold in self.entered.items():
+            if shown is None:
+                if sold is not None:
+                    draft.set(pk, sold)
+            elif (sold or 0) != shown.get(pk, 0):
+                draft.set(pk, sold or 0)
+        if "note" in self.data:
+            draft.note = self.cleaned_data["note"]
 
     def rows(self) -> list[dict]:
         return [
@@ -352,35 +383,34 @@ class ReportForm(OneValuePerFieldMixin, forms.Form):
             for row in self.stock_rows
         ]
 
-    def summary(self) -> dict:
-        """What will be recorded: lines sold, copies, revenue at retail, amount due."""
-        lines = []
-        for row in self.stock_rows:
-            sold = self.sold.get(row["book_id"])
-            if sold:
-                lines.append(
-                    {
-                        "book_id": row["book_id"],
-                        "title": row["book__title"],
-                        "held": row["quantity"],
-                        "sold": sold,
-                        "price": row["book__price"],
-                        "amount": cents(sold * row["book__price"]),
-                    }
-                )
-        revenue = cents(sum((line["amount"] for line in lines), Decimal(0)))
-        # Billing: rounded per line, as the invoice will be.
-        due = amount_due_for(
-            [(line["sold"], line["price"]) for line in lines],
-            commission_rate=self.partner.commission_rate,
-        )
-        return {
-            "lines": lines,
-            "copies": sum(line["sold"] for line in lines),
-            "revenue": revenue,
-            "commission": revenue - due,
-            "due": due,
-        }
+
+# -- stock ------------------------------------------------------------------------------------
+
+
+class StockFilterForm(forms.Form):
+    """Search and sort of the stock page; anything malformed falls back to all, by title."""
+
+    q = forms.CharField(label=_("Title, author, series or ISBN"), required=False, max_length=200)
+    o = forms.ChoiceField(
+        label=_("Sort by"),
+        required=False,
+        choices=[
+            ("title", _("Title (A to Z)")),
+            ("-title", _("Title (Z to A)")),
+            ("-copies", _("Most copies first")),
+            ("copies", _("Fewest copies first")),
+            ("-delivery", _("Latest delivery first")),
+            ("delivery", _("Oldest delivery first")),
+            ("-sale", _("Latest sale first")),
+            ("sale", _("Oldest sale first (or never sold)")),
+        ],
+    )
+
+    def values(self) -> tuple[str, str]:
+        """(query, sort) to use: the valid ones, else the defaults."""
+        if not self.is_valid():
+            return "", "title"
+        return self.cleaned_data["q"].strip(), self.cleaned_data["o"] or "title"
 
 
 # -- history ----------------------------------------------------------------------------------

@@ -1,15 +1,18 @@
 """Reads over the ledger. Each stock figure is one aggregate query over counting items."""
 
+import contextlib
 from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
 
+from django.core.exceptions import ValidationError
 from django.db.models import (
     Count,
     DecimalField,
     ExpressionWrapper,
     F,
     IntegerField,
+    Q,
     QuerySet,
     Sum,
     Value,
@@ -19,6 +22,7 @@ from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
 from accounts.models import Partner
+from catalog.isbn import normalize_isbn
 from operations.models import (
     Item,
     Kind,
@@ -109,6 +113,49 @@ def stock_for_partner(*, partner: Partner) -> QuerySet:
         .annotate(value=_VALUE)
         .order_by("book__title", "book_id")
     )
+
+
+# The sorts offered on the portal's stock page: key -> order_by terms (title breaks ties).
+STOCK_SORTS = {
+    "title": ("book__title", "book_id"),
+    "-title": (F("book__title").desc(), F("book_id").desc()),
+    "copies": ("quantity", "book__title", "book_id"),
+    "-copies": (F("quantity").desc(), "book__title", "book_id"),
+    "delivery": (F("last_delivery_at").asc(nulls_first=True), "book__title", "book_id"),
+    "-delivery": (F("last_delivery_at").desc(nulls_last=True), "book__title", "book_id"),
+    "sale": (F("last_sale_at").asc(nulls_first=True), "book__title", "book_id"),
+    "-sale": (F("last_sale_at").desc(nulls_last=True), "book__title", "book_id"),
+}
+
+
+def stock_search_for_partner(*, partner: Partner, query: str = "", sort: str = "title") -> QuerySet:
+    """stock_for_partner narrowed to titles matching `query` (title, authors, series, ISBN
+    with or without hyphens) and sorted by one of STOCK_SORTS; one indexed query a page."""
+    rows = stock_for_partner(partner=partner)
+    query = (query or "").strip()
+    if query:
+        condition = (
+            Q(book__title__icontains=query)
+            | Q(book__authors__icontains=query)
+            | Q(book__series__name__icontains=query)
+        )
+        digits = query.replace("-", "").replace(" ", "")
+        if digits.isdigit() and len(digits) >= 4:
+            condition |= Q(book__isbn__contains=digits)
+        with contextlib.suppress(ValidationError):  # not an ISBN-10: words only
+            condition |= Q(book__isbn=normalize_isbn(query))
+        rows = rows.filter(condition)
+    return rows.order_by(*STOCK_SORTS.get(sort, STOCK_SORTS["title"]))
+
+
+def stock_rows_for_books(*, partner: Partner, book_ids) -> dict[int, dict]:
+    """{book_id: stock row} for those of `book_ids` the partner holds (one query)."""
+    ids = [pk for pk in book_ids if isinstance(pk, int) and 0 < pk < 2**62]
+    if not ids:
+        return {}
+    return {
+        row["book_id"]: row for row in stock_for_partner(partner=partner).filter(book_id__in=ids)
+    }
 
 
 def stock_for_book(*, book) -> QuerySet:
@@ -317,20 +364,18 @@ def open_returns_for_partner(*, partner: Partner) -> list[Operation]:
     return list(Operation.objects.open_returns().filter(partner=partner).order_by("created_at"))
 
 
-def return_shortfalls_for_partner(
-    *, partner: Partner, book_ids: list[int] | None = None
-) -> dict[int, list[dict]]:
+def return_shortfalls_for_partner(*, partner: Partner, book_ids=None) -> dict[int, list[dict]]:
     """{book_id: [{"reference", "missing"}]}: copies listed on a received return that did not
-    reach the publisher; they are still the partner's stock. Only `book_ids`, if given."""
-    rows = Item.objects.filter(
+    reach the publisher; they are still the partner's stock. `book_ids`: only those books."""
+    items = Item.objects.filter(
         operation__partner=partner,
         operation__kind=Kind.RETURN,
         operation__status=Status.RECEIVED,
         quantity__gt=-F("requested"),
     )
     if book_ids is not None:
-        rows = rows.filter(book_id__in=book_ids)
-    rows = rows.values_list("book_id", "operation__reference", "requested", "quantity").order_by(
+        items = items.filter(book_id__in=list(book_ids))
+    rows = items.values_list("book_id", "operation__reference", "requested", "quantity").order_by(
         "operation__created_at"
     )
     found: dict[int, list[dict]] = {}

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from operations import views, views_catalogue, views_returns
+from operations import views, views_catalogue, views_reports, views_returns
 from operations.billing import views as billing_views
 
 app_name = "operations"
@@ -15,7 +15,10 @@ urlpatterns = [
     path("orders/new/update/", views.order_update, name="order_update"),
     path("orders/<int:pk>/", views.order_detail, name="order_detail"),
     path("orders/<int:pk>/cancel/", views.order_cancel_view, name="order_cancel"),
-    path("reports/new/", views.report_new, name="report_new"),
+    path("reports/new/", views_reports.report_new, name="report_new"),
+    path("reports/new/scan/", views_reports.report_scan, name="report_scan"),
+    path("reports/new/import/", views_reports.report_import, name="report_import"),
+    path("reports/new/review/", views_reports.report_review, name="report_review"),
     path("reports/<int:pk>/", views.report_detail, name="report_detail"),
     path("returns/new/", views_returns.return_new, name="return_new"),
     path("returns/<int:pk>/", views_returns.return_detail, name="return_detail"),

@@ -29,16 +29,14 @@ from operations.forms import (
     AddLineForm,
     HistoryFilter,
     OrderDraft,
-    ReportForm,
+    StockFilterForm,
     order_lines_form,
-    report_form_token,
 )
 from operations.models import Status
 from operations.selectors import (
     cents,
     last_report_for_partner,
     latest_order_for_partner,
-    newest_report_pk,
     notifications_for,
     open_recalls_for_partner,
     open_returns_for_partner,
@@ -49,15 +47,14 @@ from operations.selectors import (
     partner_figures,
     return_shortfalls_for_partner,
     stock_for_partner,
+    stock_search_for_partner,
     stock_totals,
     unread_notification_count,
 )
 from operations.services import (
-    ReportAlreadySent,
     notification_mark_read,
     order_cancel,
     order_place,
-    report_submit,
     transition_refusal,
 )
 from toplivres.csv import table_response
@@ -396,78 +393,6 @@ def report_detail(request, pk):
     return render(request, "operations/report_detail.html", context)
 
 
-# -- sales report ---------------------------------------------------------------------------
-
-
-def _fresh_report_form(partner, rows, data=None):
-    token = report_form_token(partner=partner, newest_report_pk=newest_report_pk(partner=partner))
-    if data is not None:
-        data = data.copy()
-        data["token"] = token
-        return ReportForm(data, partner=partner, stock_rows=rows)
-    return ReportForm(initial={"token": token}, partner=partner, stock_rows=rows)
-
-
-def _report_already_sent(request, newest_pk):
-    messages.warning(
-        request,
-        _(
-            "This report form was already sent, or a report was recorded since you opened "
-            "it: nothing was recorded twice. Here is the latest report."
-        ),
-    )
-    return _redirect(request, reverse("operations:report_detail", args=[newest_pk]))
-
-
-@partner_required
-@require_http_methods(["GET", "POST"])
-def report_new(request):
-    """GET: the form. POST action=review: the summary; action=edit: back to the form;
-    action=submit: record it."""
-    partner = request.partner
-    rows = list(stock_for_partner(partner=partner))
-    template = "operations/report_form.html"
-    partial = "report" if request.htmx else None
-    context = {"partner": partner, "summary": None}
-    if request.method == "GET":
-        context["form"] = _fresh_report_form(partner, rows)
-        return render_page(request, template, context)
-
-    action = request.POST.get("action", "review")
-    form = ReportForm(request.POST, partner=partner, stock_rows=rows)
-    if not form.is_valid():
-        if "token" in form.errors:
-            form = _fresh_report_form(partner, rows, request.POST)
-            form.is_valid()
-            form.add_error(None, _("This form has expired. Here it is again: check your figures."))
-        context["form"] = form
-        return render_page(request, template, context, partial=partial)
-    if form.cleaned_data["token"] != newest_report_pk(partner=partner):
-        return _report_already_sent(request, newest_report_pk(partner=partner))
-
-    context["form"] = form
-    if action == "submit":
-        try:
-            report = report_submit(
-                partner=partner,
-                lines=form.service_lines(),
-                by=request.user,
-                note=form.cleaned_data["note"],
-                expected_newest_pk=form.cleaned_data["token"],
-            )
-        except ReportAlreadySent as exc:
-            return _report_already_sent(request, exc.newest_pk)
-        except ValidationError as exc:
-            for message in exc.messages:
-                form.add_error(None, message)
-            return render_page(request, template, context, partial=partial)
-        messages.success(request, _("Sales report %(ref)s recorded.") % {"ref": report.reference})
-        return _redirect(request, reverse("operations:report_detail", args=[report.pk]))
-    if action == "review":
-        context["summary"] = form.summary()
-    return render_page(request, template, context, partial=partial)
-
-
 # -- history and stock -------------------------------------------------------------------------
 
 
@@ -483,20 +408,39 @@ def history(request):
     return render_page(request, "operations/history.html", context, partial=partial)
 
 
+STOCK_PAGE_SIZE = 50
+
+
 @partner_required
 @require_GET
 def stock(request):
+    """The titles held, 50 a page: search, sort, and the fragment alone for htmx."""
     partner = request.partner
-    missing = return_shortfalls_for_partner(partner=partner)
+    form = StockFilterForm(request.GET or None)
+    query, sort = form.values()
+    rows = stock_search_for_partner(partner=partner, query=query, sort=sort)
+    totals = stock_totals(partner=partner)
+    paginator = Paginator(rows, STOCK_PAGE_SIZE)
+    if not query:
+        paginator.count = totals.titles  # the same rows: no second count
+    page = paginator.get_page(request.GET.get("page"))
+    missing = return_shortfalls_for_partner(
+        partner=partner, book_ids=[row["book_id"] for row in page]
+    )
+    page.object_list = [{**row, "missing": missing.get(row["book_id"], [])} for row in page]
     context = {
-        "rows": [
-            {**row, "missing": missing.get(row["book_id"], [])}
-            for row in stock_for_partner(partner=partner)
-        ],
-        "totals": stock_totals(partner=partner),
+        "form": form,
+        "query": query,
+        "sort": sort,
+        "page": page,
+        "rows": page.object_list,
+        "totals": totals,
         "open_returns": open_returns_for_partner(partner=partner),
     }
-    return render(request, "operations/stock.html", context)
+    partial = "results" if request.htmx and request.htmx.target == "stock-results" else None
+    # The sort menu sits outside the fragment: the fragment brings it along, out of band.
+    context["oob"] = partial is not None
+    return render_page(request, "operations/stock.html", context, partial=partial)
 
 
 @partner_required

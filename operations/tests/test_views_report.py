@@ -91,10 +91,14 @@ def test_submitting_records_the_report_and_leads_to_its_page(
     assert report.reference in page and "€35.00" in page and "€22.75" in page
 
 
-def test_the_summary_form_carries_the_figures_to_submit(partner_client, partner, stocked, book):
+def test_the_summary_shows_the_shelf_count_and_carries_the_draft_it_shows(
+    partner_client, partner, stocked, book
+):
     data = {"token": token(partner_client), f"shelf_{book.pk}": "1"}
-    body = post(partner_client, data, "review").content.decode()
-    assert f'name="sold_{book.pk}" value="4"' in body
+    response = post(partner_client, data, "review")
+    body = response.content.decode()
+    assert "4 sold of 5 held" in body and "1 copy left on the shelf" in body
+    assert f'name="digest" value="{response.context["digest"]}"' in body
 
 
 def test_change_goes_back_to_the_filled_form(partner_client, stocked, book):

@@ -108,6 +108,7 @@ def test_portal_pages_have_no_serious_accessibility_violation(axe_context, live_
         f"/reports/{world['report'].pk}/",
         "/history/",
         "/stock/",
+        "/stock/?q=germ&o=-copies",
         "/account/",
         "/accounts/password_change/",
         "/no-such-page/",
@@ -121,7 +122,8 @@ def test_the_report_form_has_no_serious_accessibility_violation(axe_context, liv
     order_cancel(order=world["pending"], by=world["partner"].user)
     page = axe_context.new_page()
     log_in(page, live_server.url, "a11y@example.com")
-    check_pages(page, live_server.url, ["/reports/new/"], WIDTHS)
+    paths = ["/reports/new/", "/reports/new/scan/", "/reports/new/import/"]
+    check_pages(page, live_server.url, paths, WIDTHS)
 
 
 def test_the_admins_own_pages_have_no_serious_accessibility_violation(

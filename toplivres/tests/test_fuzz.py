@@ -145,6 +145,12 @@ PORTAL_FORMS = [
     ("operations:order_update", None, {}),
     ("operations:order_new", None, {}),
     ("operations:report_new", None, {}),
+    ("operations:report_new", None, {"action": "save"}),
+    ("operations:report_new", None, {"action": "submit"}),
+    ("operations:report_new", None, {"action": "search", "goto": "2"}),
+    ("operations:report_scan", None, {}),
+    ("operations:report_import", None, {}),
+    ("operations:report_import", None, {"action": "confirm"}),
     ("operations:order_cancel", "pending", {}),
     ("operations:notification_read", "notice", {}),
     ("operations:notifications_read_all", None, {}),
@@ -187,6 +193,9 @@ def test_anonymous_forms_never_fail(world, name):
         ("operations:history", ["kind", "status", "date_from", "date_to", "page", "q"]),
         ("operations:stock", ["page", "q", "o"]),
         ("operations:stock_csv", []),
+        ("operations:report_new", ["q", "page"]),
+        ("operations:report_scan", []),
+        ("operations:report_review", []),
         ("operations:catalogue", ["q", "series", "page", "held"]),
     ],
 )
@@ -269,6 +278,28 @@ def test_the_catalogue_import_never_fails(world):
         upload = SimpleUploadedFile("books.csv", text.encode(), content_type="text/csv")
         assert_answered(client.post(url, {"file": upload}), (url, "rows", value[:12]))
         assert_answered(client.post(url, {"confirm": "1", "upload": value}), (url, "confirm"))
+
+
+def test_the_till_import_never_fails(world):
+    client = client_for(world["partner"].user)
+    url = reverse("operations:report_import")
+    isbn = world["book"].isbn
+    for value in GARBAGE:
+        for content in (value.encode("utf-8", "surrogatepass"), b"\xff\xfe\x00", b"PK\x03\x04"):
+            for name in ("ventes.csv", "ventes.xlsx", value[:50] or "x"):
+                upload = SimpleUploadedFile(name, content)
+                assert_answered(client.post(url, {"file": upload}), (url, "upload", value[:12]))
+        for text in (f"ISBN;Qté\n{value};{value}\n", f"EAN,copies\n{isbn},{value}\n"):
+            upload = SimpleUploadedFile("ventes.csv", text.encode("utf-8", "surrogatepass"))
+            assert_answered(client.post(url, {"file": upload}), (url, "rows", value[:12]))
+            assert_answered(client.post(url, {"action": "confirm"}), (url, "confirm"))
+        session = client.session
+        session[f"report_import:{world['partner'].pk}"] = [[value, value], value]
+        session[f"report_draft:{world['partner'].pk}"] = {"lines": [[value, 1]], "note": value}
+        session.save()
+        assert_answered(client.post(url, {"action": "confirm"}), (url, "session", value[:12]))
+        for page in ("operations:report_new", "operations:report_review"):
+            assert_answered(client.get(reverse(page)), (page, "draft", value[:12]))
 
 
 @pytest.mark.parametrize(
