@@ -5,7 +5,6 @@ through operations.services (actions, order desk buttons), the change form edits
 note only, and deletion asks `operation_delete_refusal` first (rule 6).
 """
 
-import contextlib
 from datetime import date
 from functools import partial
 
@@ -17,7 +16,6 @@ from django.contrib.admin.options import IncorrectLookupParameters
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db import transaction
-from django.db.models import Exists, OuterRef
 from django.http import Http404, HttpResponseNotAllowed, HttpResponseRedirect
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
@@ -28,9 +26,9 @@ from django.utils.translation import gettext_lazy, ngettext
 
 from accounts.admin import AuditEntryInline
 from accounts.models import Partner
-from catalog.isbn import normalize_isbn
 from catalog.models import Book, Series
 from operations import analytics, exports
+from operations.admin_list import BookFilter, CappedCountPaginator, CreatedFilter, search_condition
 from operations.admin_returns import ReturnsAdminMixin
 from operations.billing.admin import report_documents_html  # also registers invoices
 from operations.models import Item, Notification, Operation, Status
@@ -95,7 +93,6 @@ class ItemInline(admin.TabularInline):
 
 
 STOCK_PAGE_SIZE = 50
-BOOK_SEARCH_LIMIT = 200  # books matched by a search term, looked up in the items
 
 
 @admin.register(Operation)
@@ -104,13 +101,12 @@ class OperationAdmin(
 ):
     list_display = ["reference", "kind", "status", "partner", "created_at", "counts_in_stock"]
     list_display_links = ["reference"]
-    list_filter = ["kind", "status", "partner", "created_at"]
+    list_filter = ["kind", "status", "partner", ("created_at", CreatedFilter), BookFilter]
     list_select_related = ["partner"]
-    # On the operation's own columns (no join to the items, no DISTINCT); books are found
-    # by get_search_results through an EXISTS on the items' (operation, book) index.
-    search_fields = ["reference", "partner__store_name"]
-    # A large ledger: no full count of the table beside the filtered one.
+    # The search and its limits: see operations.admin_list (never a join to the items).
+    search_fields = ["reference"]
     show_full_result_count = False
+    paginator = CappedCountPaginator
     inlines = [ItemInline, AuditEntryInline]
     actions = ["approve", "deliver", "reject", "void", "refuse_returns", "resend_emails"]
     fieldsets = [
@@ -184,20 +180,12 @@ class OperationAdmin(
         for operation in queryset:
             operation_delete(operation=operation, by=request.user)
 
-    # -- search: an ISBN typed with hyphens finds its operations ------------------------------
+    # -- search: reference, partner, or the book of an ISBN (operations.admin_list) --------
 
     def get_search_results(self, request, queryset, search_term):
-        results, may_have_duplicates = super().get_search_results(request, queryset, search_term)
-        term = search_term.strip()
-        if term:
-            books = Book.objects.filter(title__icontains=term)
-            with contextlib.suppress(ValidationError):
-                books = books | Book.objects.filter(isbn=normalize_isbn(term))
-            book_ids = list(books.values_list("pk", flat=True)[:BOOK_SEARCH_LIMIT])
-            if book_ids:
-                has_book = Item.objects.filter(operation=OuterRef("pk"), book_id__in=book_ids)
-                results |= queryset.filter(Exists(has_book))
-        return results, may_have_duplicates
+        if not search_term.strip():
+            return queryset, False
+        return queryset.filter(search_condition(search_term)), False
 
     # -- actions, each through a service, one message per refused row -------------------------
 
