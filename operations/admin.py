@@ -28,9 +28,11 @@ from accounts.admin import AuditEntryInline
 from accounts.models import Partner
 from catalog.models import Book, Series
 from operations import analytics, exports
+from operations.admin_exports import download_url
 from operations.admin_list import BookFilter, CappedCountPaginator, CreatedFilter, search_condition
 from operations.admin_returns import ReturnsAdminMixin
 from operations.billing.admin import report_documents_html  # also registers invoices
+from operations.export_files import export_needs_task, export_request
 from operations.models import Item, Notification, Operation, Status
 from operations.notifications import enqueue_emails
 from operations.services import (
@@ -404,7 +406,35 @@ class OperationAdmin(
             changelist = self.get_changelist_instance(request)
         except IncorrectLookupParameters:
             return redirect("admin:operations_operation_changelist")
-        return exports.operation_items_csv(changelist.queryset, fmt=fmt)
+        if not export_needs_task(changelist.queryset):
+            return exports.operation_items_csv(changelist.queryset, fmt=fmt)
+        # Too large to stream in a request: a task writes the file, the admin downloads it.
+        export = export_request(by=request.user, query=request.GET.urlencode(), fmt=fmt)
+        export.refresh_from_db()  # the immediate backend has already written it
+        if export.is_ready:
+            self.message_user(
+                request,
+                format_html(
+                    _('The export {name} is ready: <a href="{url}">download it</a>.'),
+                    name=export.name,
+                    url=download_url(export),
+                ),
+                messages.SUCCESS,
+            )
+        else:
+            self.message_user(
+                request,
+                format_html(
+                    _(
+                        "The export is large: {name} is being written. It will be listed "
+                        'under <a href="{url}">export files</a> and sent to you by e-mail.'
+                    ),
+                    name=export.name,
+                    url=reverse("admin:operations_exportfile_changelist"),
+                ),
+            )
+        changelist_url = reverse("admin:operations_operation_changelist")
+        return HttpResponseRedirect(f"{changelist_url}?{request.GET.urlencode()}")
 
     def stock_view(self, request):
         if not self.has_view_permission(request):

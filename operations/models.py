@@ -761,3 +761,4 @@ from operations.billing.models import (  # noqa: E402, F401
     CreditNote,
     Invoice,
 )
+from operations.export_models import ExportFile  # noqa: E402, F401
