@@ -80,7 +80,7 @@ def test_an_export_above_the_threshold_is_written_by_a_task(
 
     [mail] = mailoutbox
     assert mail.to == [admin_user.email] and export.name in mail.subject
-    assert url in mail.body and "2 rows" in mail.body
+    assert url in mail.body and "2 lignes" in mail.body  # in the admin's language
 
     download_response = download(admin_client, export)
     assert download_response.status_code == 200
