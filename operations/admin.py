@@ -149,6 +149,15 @@ class OperationAdmin(
         "billing_documents",
     ]
 
+    def action_checkbox(self, obj):
+        # Django's own renders a widget template per row, a quarter of the list's time.
+        return format_html(
+            '<input type="checkbox" name="{}" value="{}" class="action-select" aria-label="{}">',
+            helpers.ACTION_CHECKBOX_NAME,
+            obj.pk,
+            format_html(_("Select this object for an action - {}"), str(obj)),
+        )
+
     # -- permissions: no adding, no deleting what counts ------------------------------------
 
     def has_add_permission(self, request):
