@@ -14,7 +14,6 @@ from django.core.exceptions import ValidationError
 from django.db.models import (
     Count,
     DecimalField,
-    Exists,
     ExpressionWrapper,
     F,
     Max,
@@ -24,7 +23,7 @@ from django.db.models import (
     Subquery,
     Sum,
 )
-from django.db.models.functions import TruncMonth
+from django.db.models.functions import Coalesce, TruncMonth
 from django.utils import timezone
 
 from accounts.models import Partner
@@ -158,13 +157,23 @@ def stock_summary(filters: StockFilters) -> dict:
 
 def partners_awaiting_report() -> QuerySet:
     """Partners with a delivery that no recorded sales report follows (rule 2), longest
-    waiting first."""
-    awaiting = Operation.objects.deliveries_awaiting_report().filter(partner=OuterRef("pk"))
+    waiting first.
+
+    A partner awaits a report exactly when its last delivery (in event order) comes after
+    its last recorded report: a report that follows the last delivery follows every earlier
+    one too. Each "last" is one probe of the (partner, kind, status, counted_seq) index, so
+    the cost grows with the partners, never with their history.
+    """
+    mine = Operation.objects.filter(partner=OuterRef("pk")).order_by("-counted_seq")
+    last_delivery = mine.filter(kind=Kind.ORDER, status=Status.DELIVERED)
+    last_report = mine.filter(kind=Kind.REPORT, status=Status.RECORDED)
     return (
-        Partner.objects.filter(Exists(awaiting))
-        .annotate(
-            last_delivery_at=Subquery(awaiting.order_by("-counted_seq").values("delivered_at")[:1])
+        Partner.objects.annotate(
+            last_delivery_seq=Subquery(last_delivery.values("counted_seq")[:1]),
+            last_report_seq=Coalesce(Subquery(last_report.values("counted_seq")[:1]), 0),
         )
+        .filter(last_delivery_seq__gt=F("last_report_seq"))
+        .annotate(last_delivery_at=Subquery(last_delivery.values("delivered_at")[:1]))
         .order_by("last_delivery_at", "pk")
     )
 
@@ -182,9 +191,11 @@ class OrderDesk:
 def order_desk() -> OrderDesk:
     """How many orders wait for approval, for delivery, partners owing a report, and
     returns to accept, to receive or waiting for the partner to ship."""
+    # Two IN lists rather than an OR of pairs: the (kind, status, created_at) index is then
+    # sought for each pair, not scanned whole; only the pairs below are read.
     open_ops = Operation.objects.filter(
-        Q(kind=Kind.ORDER, status__in=OPEN_ORDER_STATUSES)
-        | Q(kind=Kind.RETURN, status__in=OPEN_RETURN_STATUSES)
+        kind__in=[Kind.ORDER, Kind.RETURN],
+        status__in=[*OPEN_ORDER_STATUSES, *OPEN_RETURN_STATUSES],
     )
     counts = open_ops.values("kind", "status").annotate(n=Count("pk")).order_by()
     by_status = {(row["kind"], row["status"]): row["n"] for row in counts}

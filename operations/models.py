@@ -340,8 +340,15 @@ class Operation(models.Model):
         ]
         indexes = [
             models.Index(fields=["partner", "counts_in_stock"], name="op_partner_counting"),
-            models.Index(fields=["partner", "kind", "status"], name="op_partner_kind_status"),
+            # The partner's last delivery and last recorded report (the order desk): one
+            # probe each, the last entry of (partner, kind, status).
+            models.Index(
+                fields=["partner", "kind", "status", "counted_seq"],
+                name="op_partner_kind_status_seq",
+            ),
             models.Index(fields=["kind", "status", "created_at"], name="op_kind_status_created"),
+            # The back office's status filter, newest first.
+            models.Index(fields=["status", "-created_at"], name="op_status_created"),
             models.Index(fields=["partner", "-created_at"], name="op_partner_created"),
             # The back office's default order, newest first.
             models.Index(fields=["-created_at", "-id"], name="op_created_desc"),
@@ -754,3 +761,4 @@ from operations.billing.models import (  # noqa: E402, F401
     CreditNote,
     Invoice,
 )
+from operations.export_models import ExportFile  # noqa: E402, F401

@@ -266,6 +266,16 @@ STORAGES = {
     },
 }
 
+# Large exports: past EXPORT_TASK_THRESHOLD rows, a background task writes the file into
+# EXPORTS_DIR (private: no URL serves it; admins download through the admin), kept
+# EXPORT_RETENTION_DAYS days. Smaller exports stream at once.
+EXPORT_TASK_THRESHOLD = env_int("EXPORT_TASK_THRESHOLD", default=50_000, minimum=1)
+EXPORT_RETENTION_DAYS = env_int("EXPORT_RETENTION_DAYS", default=7, minimum=1)
+STORAGES["exports"] = {
+    "BACKEND": "django.core.files.storage.FileSystemStorage",
+    "OPTIONS": {"location": env.str("EXPORTS_DIR", default=str(VAR_DIR / "exports"))},
+}
+
 # E-mail: console backend unless EMAIL_URL says otherwise (e.g. smtp+tls://user:pw@host:587).
 vars().update(env.email_url("EMAIL_URL", default="consolemail://"))
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="toplivres <no-reply@localhost>")

@@ -18,12 +18,20 @@ MAX_CELL_TEXT = 32767  # Excel's limit for one cell
 
 def xlsx_response(*, filename: str, header: Iterable, rows: Iterable) -> FileResponse:
     handle = tempfile.TemporaryFile()  # noqa: SIM115  (closed by the FileResponse)
+    xlsx_write(handle, header=header, rows=rows)
+    handle.seek(0)
+    return FileResponse(handle, as_attachment=True, filename=filename, content_type=CONTENT_TYPE)
+
+
+def xlsx_write(handle, *, header: Iterable, rows: Iterable) -> int:
+    """Write the workbook into the binary file `handle`; return the number of rows."""
     workbook = xlsxwriter.Workbook(handle, {"constant_memory": True})
     sheet = workbook.add_worksheet()
     bold = workbook.add_format({"bold": True})
     money = workbook.add_format({"num_format": "0.00"})
     for col, title in enumerate(header):
         sheet.write_string(0, col, str(title), bold)
+    row_number = 0
     for row_number, row in enumerate(rows, start=1):
         for col, value in enumerate(row):
             if value is None or value == "":
@@ -38,5 +46,4 @@ def xlsx_response(*, filename: str, header: Iterable, rows: Iterable) -> FileRes
                 sheet.write_string(row_number, col, str(value)[:MAX_CELL_TEXT])
     sheet.freeze_panes(1, 0)
     workbook.close()
-    handle.seek(0)
-    return FileResponse(handle, as_attachment=True, filename=filename, content_type=CONTENT_TYPE)
+    return row_number

@@ -5,7 +5,7 @@ from django.test import Client
 from django.urls import reverse
 
 from catalog.tests.factories import BookFactory
-from operations.models import Status
+from operations.models import ExportFile, Status
 from operations.returns import return_ship
 from operations.tests.factories import delivered_order, place_order, request_return
 
@@ -13,13 +13,20 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def objects(partner, other_partner):
+def objects(partner, other_partner, admin_user):
     book = BookFactory()
     order = place_order(partner, (book, 1))
     delivered_order(other_partner, (book, 2))
     ret = request_return(other_partner, (book, 1))
     return_ship(ret=ret, by=other_partner.user)
-    return {"order": order, "book": book, "partner": other_partner, "return": ret}
+    export = ExportFile.objects.create(name="x.csv", format="csv", requested_by=admin_user)
+    return {
+        "order": order,
+        "book": book,
+        "partner": other_partner,
+        "return": ret,
+        "export": export,
+    }
 
 
 # (name, args key, GET status for an admin)
@@ -38,6 +45,8 @@ ADMIN_URLS = [
     ("admin:operations_recall", "partner", 200),
     ("admin:operations_bulk_recall", "book", 200),
     ("admin:operations_operation_export", None, 200),
+    ("admin:operations_exportfile_changelist", None, 200),
+    ("admin:operations_exportfile_download", "export", 404),  # not written yet
     ("admin:operations_stock", None, 200),
     ("admin:operations_analytics", None, 200),
     ("admin:operations_notification_changelist", None, 200),

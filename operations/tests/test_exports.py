@@ -81,7 +81,7 @@ def test_export_follows_the_changelist_filters_and_search(admin_client, partner,
     rows = read_csv(admin_client.get(EXPORT, {"partner__id__exact": partner.pk}))
     assert {r[2] for r in rows[1:]} == {"Alice Livres"}
 
-    rows = read_csv(admin_client.get(EXPORT, {"q": "Germinal"}))
+    rows = read_csv(admin_client.get(EXPORT, {"book": "Germinal"}))
     assert [r[1] for r in rows[1:]] == [pending.reference]
 
 

@@ -53,6 +53,11 @@ def _pages(partner, admin_search: str) -> list[tuple[str, str, str]]:
             "operations list, search",
             reverse("admin:operations_operation_changelist") + f"?q={admin_search}",
         ),
+        (
+            "admin",
+            "operations list, book filter",
+            reverse("admin:operations_operation_changelist") + "?book=Bench+title+42",
+        ),
         ("admin", "stock per book", stock),
         ("admin", "stock per partner", stock + "?by=partner"),
         ("admin", "sales analytics", reverse("admin:operations_analytics")),
@@ -199,7 +204,7 @@ class Command(BaseCommand):
         clients["portal"].force_login(partner.user)
         clients["admin"].force_login(admin)
         figures = {}
-        for who, label, url in _pages(partner, admin_search="Bench title 42"):
+        for who, label, url in _pages(partner, admin_search="Bench+store+42"):
             client = clients[who]
             response = client.get(url)  # warm up: templates, connection, caches
             if response.status_code != 200:

@@ -14,7 +14,9 @@ from catalog.isbn import isbn13_check_digit
 from catalog.models import Book
 from operations import selectors, services
 from operations.balances import balances_rebuild
-from operations.models import EventCounter, Item, Kind, Operation, Status
+from operations.export_files import export_write
+from operations.export_models import export_storage
+from operations.models import EventCounter, ExportFile, Item, Kind, Operation, Status
 
 
 class _Rollback(Exception):
@@ -25,7 +27,8 @@ class Command(BaseCommand):
     help = (
         "Measure the ledger's reads and writes at distributor scale. Builds a data set "
         "(partners, books, delivered orders and recorded reports) inside one transaction, "
-        "times the stock selectors and the services on it, prints the figures, then rolls "
+        "times the stock selectors and the services on it, measures the peak memory of the "
+        "export task over the whole ledger, prints the figures, then rolls "
         "everything back: the database is left as it was."
     )
 
@@ -124,6 +127,28 @@ class Command(BaseCommand):
         tracemalloc.stop()
         self.stdout.write(
             f"  iterate all {rows:,} ledger rows: peak Python memory {peak / 1024 / 1024:.1f} MiB"
+        )
+        self._measure_export_task(admin)
+
+    def _measure_export_task(self, admin):
+        """The export task over the whole ledger (CSV into the exports storage): its peak
+        Python memory growth, which must stay flat as the ledger grows (target < 50 MiB)."""
+        export = ExportFile.objects.create(
+            name="benchmark-operations.csv", format="csv", requested_by=admin
+        )
+        started = time.perf_counter()
+        tracemalloc.start()
+        try:
+            export_write(export=export, operations=Operation.objects.all())
+            _current, peak = tracemalloc.get_traced_memory()
+        finally:
+            tracemalloc.stop()
+            if export.path:
+                export_storage().delete(export.path)
+        self.stdout.write(
+            f"  export task, whole ledger ({export.rows:,} rows, CSV): peak Python memory "
+            f"growth {peak / 1024 / 1024:.1f} MiB (target < 50), "
+            f"{time.perf_counter() - started:.1f} s"
         )
 
 
