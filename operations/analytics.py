@@ -23,12 +23,11 @@ from django.db.models import (
     Subquery,
     Sum,
 )
-from django.db.models.functions import Round, TruncMonth
+from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
 from accounts.models import Partner
 from catalog.isbn import normalize_isbn
-from catalog.models import Book
 from operations.billing.selectors import invoiced_due
 from operations.lifecycle import OPEN_ORDER_STATUSES, OPEN_RETURN_STATUSES
 from operations.models import (
@@ -658,26 +657,26 @@ def best_sellers(
         # One partner's sales (bounded by that partner), or less than a whole month.
         parts = [filters]
     else:
-        grouped = (
-            BookSalesMonth.objects.filter(month__gte=split.first_month, month__lte=split.last_month)
-            .values("book_id")
-            .annotate(copies=Sum("sold"), amount=Round(Sum("revenue"), 2))
-            .filter(copies__gt=0)
-            .order_by("-copies", "-amount", "book_id")
-            .values_list("book_id", "copies", "amount")
+        months = BookSalesMonth.objects.filter(
+            month__gte=split.first_month, month__lte=split.last_month
         )
-        if split.edges or limit is None or limit <= 0:
-            rows = list(grouped)
-        else:
-            # The first `limit` in the database; the books tied with the last of them are
-            # ordered by title, so they are read too.
-            rows = list(grouped[: limit + 1])
-            if len(rows) > limit and rows[limit][1:] == rows[limit - 1][1:]:
-                _book, copies, amount = rows[limit - 1]
-                rows = [
-                    *(row for row in rows if row[1:] != (copies, amount)),
-                    *(row for row in grouped.filter(copies=copies) if row[2] == amount),
-                ]
+        grouped = (
+            months.values("book_id")
+            .annotate(copies=Sum("sold"), amount=Sum("revenue"))
+            .filter(copies__gt=0)
+        )
+        if not split.edges and limit is not None and limit > 0:
+            # The books selling at least as many copies as the `limit`-th one (read first):
+            # those tied with it are then ordered by revenue and title. SQLite would compute
+            # that threshold once per book if it were a subquery.
+            nth = (
+                months.values("book_id")
+                .annotate(copies=Sum("sold"))
+                .order_by("-copies")
+                .values_list("copies", flat=True)[limit - 1 : limit]
+            )
+            grouped = grouped.filter(copies__gte=max(list(nth) or [1]))
+        rows = grouped.order_by().values_list("book_id", "copies", "amount")
         sums = {book_id: [copies, amount] for book_id, copies, amount in rows}
         parts = split.edges
     for part in parts:
@@ -702,16 +701,10 @@ def best_sellers(
             # The books tied with the last one shown are ordered by title: read them too.
             cut = ranked[limit - 1][:2]
             ranked = [rank for rank in ranked if rank[:2] <= cut]
-    books = {
-        pk: (title, isbn)
-        for pk, title, isbn in Book.objects.filter(pk__in=[rank[2] for rank in ranked]).values_list(
-            "pk", "title", "isbn"
-        )
-    }
+    books = _books_sold(filters, book_ids=None if limit is None else [r[2] for r in ranked])
     ordered = sorted(ranked, key=lambda rank: (rank[0], rank[1], books[rank[2]][0], rank[2]))
     if limit is not None:
         ordered = ordered[:limit]
-    partners = _partners_per_book(filters, book_ids=[rank[2] for rank in ordered])
     return [
         SalesRow(
             key=book_id,
@@ -719,39 +712,39 @@ def best_sellers(
             detail=books[book_id][1],
             copies_sold=-sold,
             revenue=-revenue,
-            partners=partners.get(book_id, 0),
+            partners=books[book_id][2],
         )
         for sold, revenue, book_id in ordered
     ]
 
 
-def _partners_per_book(filters: SalesFilters, *, book_ids: list[int]) -> dict[int, int]:
-    """How many partners sold each book in the period: for the books shown, from the rollup of
-    each partner's sales of a book per month when the period is whole months."""
-    if not book_ids:
+def _books_sold(filters: SalesFilters, *, book_ids: list[int] | None) -> dict[int, tuple]:
+    """{book id: (title, ISBN, partners that sold it in the period)} for the books ranked (all
+    books sold with None), in one query: from the rollup of each partner's sales of a book per
+    month when the period is whole months, else from the period's items."""
+    if book_ids == []:
         return {}
     split = _split(filters)
     if split.first_month and not split.edges:
         rows = PartnerBookSalesMonth.objects.filter(
             month__gte=split.first_month, month__lte=split.last_month, sold__gt=0
         )
-        if filters.partner_id:
-            rows = rows.filter(partner_id=filters.partner_id)
-        if len(book_ids) <= BEST_SELLERS_LIMIT:
-            rows = rows.filter(book_id__in=book_ids)
-        counts = (
-            rows.values("book_id").annotate(partners=Count("partner_id", distinct=True)).order_by()
-        )
-        return {row["book_id"]: row["partners"] for row in counts}
-    items = _sales_items(filters)
-    if len(book_ids) <= BEST_SELLERS_LIMIT:
-        items = items.filter(book_id__in=book_ids)
-    rows = (
-        items.values("book_id")
-        .annotate(partners=Count("operation__partner_id", distinct=True))
+        partner = "partner_id"
+    else:
+        rows = _sales_items(filters)
+        partner = "operation__partner_id"
+    if filters.partner_id:
+        rows = rows.filter(**{partner: filters.partner_id})
+    if book_ids is not None:
+        rows = rows.filter(book_id__in=book_ids)
+    counts = (
+        rows.values("book_id", "book__title", "book__isbn")
+        .annotate(partners=Count(partner, distinct=True))
         .order_by()
     )
-    return {row["book_id"]: row["partners"] for row in rows}
+    return {
+        row["book_id"]: (row["book__title"], row["book__isbn"], row["partners"]) for row in counts
+    }
 
 
 def sales_totals(rows: list[SalesRow]) -> SalesRow:
