@@ -766,7 +766,8 @@ from operations.billing.models import (  # noqa: E402, F401
 # Written by `operations.rollups.rollups_apply` wherever `balance_apply` runs (and by
 # `balance_reserve` for copies reserved); `manage.py ledger_check` proves each equals the
 # ledger. They let the back office read one row per book, per partner, or per month instead of
-# grouping every balance or every item.
+# grouping every balance or every item. A cache goes with its book or partner (CASCADE): the
+# items and balances are what protect them from deletion.
 
 
 class BookStockTotal(models.Model):
@@ -775,7 +776,7 @@ class BookStockTotal(models.Model):
 
     book = models.OneToOneField(
         "catalog.Book",
-        on_delete=models.PROTECT,
+        on_delete=models.CASCADE,
         related_name="stock_total",
         verbose_name=_("book"),
     )
@@ -803,7 +804,7 @@ class PartnerStockTotal(models.Model):
 
     partner = models.OneToOneField(
         "accounts.Partner",
-        on_delete=models.PROTECT,
+        on_delete=models.CASCADE,
         related_name="stock_total",
         verbose_name=_("partner"),
     )
@@ -825,7 +826,7 @@ class PartnerSalesMonth(models.Model):
 
     partner = models.ForeignKey(
         "accounts.Partner",
-        on_delete=models.PROTECT,
+        on_delete=models.CASCADE,
         related_name="sales_months",
         verbose_name=_("partner"),
     )
@@ -856,7 +857,7 @@ class BookSalesMonth(models.Model):
 
     book = models.ForeignKey(
         "catalog.Book",
-        on_delete=models.PROTECT,
+        on_delete=models.CASCADE,
         related_name="sales_months",
         verbose_name=_("book"),
     )
@@ -884,13 +885,13 @@ class PartnerBookSalesMonth(models.Model):
 
     partner = models.ForeignKey(
         "accounts.Partner",
-        on_delete=models.PROTECT,
+        on_delete=models.CASCADE,
         related_name="book_sales_months",
         verbose_name=_("partner"),
     )
     book = models.ForeignKey(
         "catalog.Book",
-        on_delete=models.PROTECT,
+        on_delete=models.CASCADE,
         related_name="partner_sales_months",
         verbose_name=_("book"),
     )
