@@ -466,9 +466,10 @@ class OperationAdmin(
             "opts": self.opts,
             "form": form,
             "rows": page.object_list,
+            "priced": rows.priced_pages,
             "page": page,
             "page_query": _query_without(query, "page"),
-            "summary": analytics.stock_summary(filters),
+            "summary": analytics.stock_summary(filters, by_partner=by_partner),
             "by_partner": by_partner,
             "filters": filters,
             "drill_book": form.cleaned_data.get("book") if form.is_valid() else None,
@@ -503,8 +504,10 @@ class OperationAdmin(
             "filters": filters,
             "months": months,
             "months_total": analytics.sales_totals(months),
-            "partners": partners,
+            "partners": analytics.top_partners(partners),
+            "partners_count": len(partners),
             "partners_total": analytics.sales_totals(partners),
+            "sales_partners_limit": analytics.SALES_PARTNERS_LIMIT,
             "books": analytics.best_sellers(filters),
             "slow": analytics.slow_movers(filters),
             "best_sellers_limit": analytics.BEST_SELLERS_LIMIT,
@@ -552,6 +555,16 @@ class StockFilterForm(forms.Form):
         queryset=Book.objects.all(), required=False, widget=forms.HiddenInput
     )
     q = forms.CharField(label=gettext_lazy("Search"), required=False, max_length=200)
+    sort = forms.ChoiceField(
+        label=gettext_lazy("Sort"),
+        choices=[
+            ("", gettext_lazy("by name")),
+            ("copies", gettext_lazy("most copies first")),
+            ("spread", gettext_lazy("most partners or titles first")),
+            ("value", gettext_lazy("highest retail value first (per book)")),
+        ],
+        required=False,
+    )
 
     def clean_by(self):
         return self.cleaned_data.get("by") or "book"
@@ -563,6 +576,7 @@ class StockFilterForm(forms.Form):
             partner_id=data["partner"].pk if data.get("partner") else None,
             book_id=data["book"].pk if data.get("book") else None,
             query=data.get("q") or "",
+            sort=data.get("sort") or "",
         )
 
 

@@ -10,6 +10,7 @@ from django.db.models.functions import Coalesce
 
 from operations.lifecycle import Kind, Status
 from operations.models import Item, Operation, StockBalance
+from operations.rollups import rollups_apply, rollups_rebuild, rollups_reserve
 
 
 def balance_apply(*, operation: Operation, sign: int) -> None:
@@ -17,15 +18,17 @@ def balance_apply(*, operation: Operation, sign: int) -> None:
 
     The caller holds the partner's lock: no other transaction writes these rows meanwhile.
     """
-    items = list(operation.items.values_list("book_id", "quantity"))
-    if not items:
+    lines = list(operation.items.values_list("book_id", "quantity", "unit_price", "damaged"))
+    if not lines:
         return
+    items = [(book_id, quantity) for book_id, quantity, _price, _damaged in lines]
     partner_id = operation.partner_id
-    last_sales = dict(
-        StockBalance.objects.filter(
-            partner_id=partner_id, book_id__in=[book for book, _q in items]
-        ).values_list("book_id", "last_sale_at")
-    )
+    before = StockBalance.objects.filter(
+        partner_id=partner_id, book_id__in=[book for book, _q in items]
+    ).values_list("book_id", "last_sale_at", "quantity")
+    last_sales, held_before = {}, {}
+    for book_id, last_sale_at, quantity in before:
+        last_sales[book_id], held_before[book_id] = last_sale_at, quantity
     StockBalance.objects.bulk_create(
         StockBalance(partner_id=partner_id, book_id=book)
         for book, _q in items
@@ -49,6 +52,7 @@ def balance_apply(*, operation: Operation, sign: int) -> None:
         StockBalance.objects.filter(partner_id=partner_id, book_id=book_id).update(**change)
     if operation.kind == Kind.REPORT and sign < 0:
         _refresh_last_sale(partner_id=partner_id, book_ids=[book for book, _q in items])
+    rollups_apply(operation=operation, sign=sign, lines=lines, held_before=held_before)
 
 
 def balance_reserve(*, operation: Operation, sign: int) -> None:
@@ -58,10 +62,12 @@ def balance_reserve(*, operation: Operation, sign: int) -> None:
     copies are held and not reserved already; the database constraint
     `stock_balance_reserved_within_held` backs it.
     """
-    for book_id, requested in operation.items.values_list("book_id", "requested"):
+    changes = list(operation.items.values_list("book_id", "requested"))
+    for book_id, requested in changes:
         StockBalance.objects.filter(partner_id=operation.partner_id, book_id=book_id).update(
             reserved=F("reserved") + sign * requested
         )
+    rollups_reserve(changes=[(book_id, sign * requested) for book_id, requested in changes])
 
 
 def ledger_reserved(*, partner_ids=None) -> dict[tuple[int, int], int]:
@@ -128,8 +134,9 @@ def _values(row: dict) -> dict:
 
 
 def balances_rebuild(*, partner_ids=None) -> int:
-    """Recompute the balance rows from the ledger, copies reserved by open returns included;
-    returns how many rows were written."""
+    """Recompute the balance rows from the ledger, copies reserved by open returns included,
+    and every rollup (they span partners: all of them are rebuilt); returns how many balance
+    rows were written."""
     expected = ledger_balances(partner_ids=partner_ids)
     reserved = ledger_reserved(partner_ids=partner_ids)
     current = StockBalance.objects.all()
@@ -148,4 +155,5 @@ def balances_rebuild(*, partner_ids=None) -> int:
         ),
         batch_size=5000,
     )
+    rollups_rebuild()
     return len(expected)

@@ -148,7 +148,7 @@ def sales_analytics_csv(*, table: str, filters, fmt: str = "csv") -> HttpRespons
         header = [_("Book"), _("ISBN"), _("Copies sold"), _("Revenue at retail"), _("Partners")]
         rows = (
             [row.label, row.detail, row.copies_sold, row.revenue, row.partners]
-            for row in analytics.best_sellers(filters)
+            for row in analytics.best_sellers(filters, limit=None)
         )
     elif table == "slow":
         header = [
@@ -170,7 +170,7 @@ def sales_analytics_csv(*, table: str, filters, fmt: str = "csv") -> HttpRespons
                 day(row.last_delivery_at),
                 day(row.last_sale_at),
             ]
-            for row in analytics.slow_movers(filters)
+            for row in analytics.slow_movers(filters, limit=None)
         )
     else:
         raise ValueError(f"Unknown sales table: {table}")

@@ -22,7 +22,25 @@ from operations.lifecycle import (
     Kind,
     Status,
 )
-from operations.models import EventCounter, Item, Operation, ReferenceCounter, StockBalance
+from operations.models import (
+    BookSalesMonth,
+    BookStockTotal,
+    EventCounter,
+    Item,
+    Operation,
+    PartnerBookSalesMonth,
+    PartnerSalesMonth,
+    PartnerStockTotal,
+    ReferenceCounter,
+    StockBalance,
+)
+from operations.rollups import (
+    BOOK_FIELDS,
+    BOOK_MONTH_FIELDS,
+    PARTNER_FIELDS,
+    PARTNER_MONTH_FIELDS,
+    rollups_expected,
+)
 
 REFERENCE = re.compile(r"^(?P<prefix>[A-Z]+)-(?P<year>\d{4})-(?P<number>\d{5,})$")
 
@@ -360,6 +378,64 @@ def _return_lines_fit_their_status() -> Iterator[Violation]:
         )
 
 
+def _rollup_matches(name, model, keys, fields, expected) -> Iterator[Violation]:
+    """Each stored row equals the ledger's figures; a row the ledger lacks holds zeros, and
+    every figure the ledger has is stored."""
+    zero = dict.fromkeys(fields, 0)
+    seen = set()
+    for row in model.objects.values_list("pk", *keys, *fields).iterator():
+        pk, key, values = row[0], row[1 : 1 + len(keys)], row[1 + len(keys) :]
+        key = key if len(keys) > 1 else key[0]
+        seen.add(key)
+        want = expected.get(key, zero)
+        for field, value in zip(fields, values, strict=True):
+            if value != want[field]:
+                yield Violation(
+                    name,
+                    f"{model._meta.model_name} {pk} ({key}): {field} is {value}, the ledger "
+                    f"says {want[field]}",
+                )
+    for key in sorted(set(expected) - seen, key=str):
+        if any(expected[key].values()):
+            yield Violation(
+                name,
+                f"{model._meta.model_name} for {key}: no row, the ledger says {expected[key]}",
+            )
+
+
+def _rollups_match_ledger() -> Iterator[Violation]:
+    """The stock per book and per partner, and the sales per month of each partner and of
+    each book, equal the ledger."""
+    expected = rollups_expected()
+    yield from _rollup_matches(
+        "stock_per_book", BookStockTotal, ("book_id",), BOOK_FIELDS, expected["book"]
+    )
+    yield from _rollup_matches(
+        "stock_per_partner", PartnerStockTotal, ("partner_id",), PARTNER_FIELDS, expected["partner"]
+    )
+    yield from _rollup_matches(
+        "sales_per_month",
+        PartnerSalesMonth,
+        ("partner_id", "month"),
+        PARTNER_MONTH_FIELDS,
+        expected["partner_month"],
+    )
+    yield from _rollup_matches(
+        "sales_per_month",
+        BookSalesMonth,
+        ("book_id", "month"),
+        BOOK_MONTH_FIELDS,
+        expected["book_month"],
+    )
+    yield from _rollup_matches(
+        "sales_per_month",
+        PartnerBookSalesMonth,
+        ("partner_id", "book_id", "month"),
+        BOOK_MONTH_FIELDS,
+        expected["partner_book_month"],
+    )
+
+
 CHECKS: list[tuple[str, Callable[[], Iterator[Violation]]]] = [
     ("every status fits its kind", _status_fits_kind),
     ("counts_in_stock agrees with kind and status", _counts_in_stock_matches_status),
@@ -374,6 +450,7 @@ CHECKS: list[tuple[str, Callable[[], Iterator[Violation]]]] = [
     ("the stored stock balance equals the ledger", _balances_match_ledger),
     ("copies reserved equal the copies of open returns", _reserved_matches_open_returns),
     ("return lines fit their status", _return_lines_fit_their_status),
+    ("the stock and sales rollups equal the ledger", _rollups_match_ledger),
 ]
 
 
