@@ -17,7 +17,7 @@ class Migration(migrations.Migration):
     dependencies = [
         ('accounts', '0002_audit_log'),
         ('catalog', '0001_initial'),
-        ('operations', '0007_billing_documents'),
+        ('operations', '0009_export_files'),
     ]
 
     operations = [
