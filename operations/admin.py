@@ -32,6 +32,7 @@ from catalog.isbn import normalize_isbn
 from catalog.models import Book, Series
 from operations import analytics, exports
 from operations.admin_returns import ReturnsAdminMixin
+from operations.admin_statements import StatementsAdminMixin
 from operations.billing.admin import report_documents_html  # also registers invoices
 from operations.models import Item, Notification, Operation, Status
 from operations.notifications import enqueue_emails
@@ -100,7 +101,11 @@ BOOK_SEARCH_LIMIT = 200  # books matched by a search term, looked up in the item
 
 @admin.register(Operation)
 class OperationAdmin(
-    ReturnsAdminMixin, ServiceActionsMixin, TamperProofActionsMixin, admin.ModelAdmin
+    StatementsAdminMixin,
+    ReturnsAdminMixin,
+    ServiceActionsMixin,
+    TamperProofActionsMixin,
+    admin.ModelAdmin,
 ):
     list_display = ["reference", "kind", "status", "partner", "created_at", "counts_in_stock"]
     list_display_links = ["reference"]
