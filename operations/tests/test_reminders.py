@@ -203,3 +203,13 @@ def test_the_partner_admin_switches_reminders_off(admin_client, partner):
     url = reverse("admin:accounts_partner_change", args=[partner.pk])
     page = admin_client.get(url)
     assert "reminders_enabled" in page.content.decode()
+
+
+def test_the_reminder_is_written_in_the_partners_language(send, delivery, mailoutbox):
+    user = delivery.partner.user
+    user.language = "fr"
+    user.save()
+    send(MONDAY)
+    (message,) = to(mailoutbox, user.email)
+    assert message.subject == "Rappel : déclarez vos ventes"
+    assert f"Votre commande {delivery.reference} a été livrée le" in message.body
