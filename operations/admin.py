@@ -34,7 +34,7 @@ from operations import analytics, exports
 from operations.admin_returns import ReturnsAdminMixin
 from operations.admin_statements import StatementsAdminMixin
 from operations.billing.admin import report_documents_html  # also registers invoices
-from operations.models import Item, Notification, Operation, Status
+from operations.models import Item, Notification, Operation, Reminder, Status
 from operations.notifications import enqueue_emails
 from operations.services import (
     notification_mark_read,
@@ -715,6 +715,31 @@ class NotificationAdmin(TamperProofActionsMixin, admin.ModelAdmin):
     def mark_unread(self, request, queryset):
         ids = list(queryset.values_list("pk", flat=True))
         notification_mark_unread(user=request.user, ids=ids)
+
+
+@admin.register(Reminder)
+class ReminderAdmin(TamperProofActionsMixin, admin.ModelAdmin):
+    """What `manage.py send_reminders` sent: read-only, one row per reminder."""
+
+    list_display = ["key", "kind", "partner", "step", "sent_at"]
+    list_filter = ["kind", "sent_at"]
+    list_select_related = ["partner"]
+    search_fields = ["key", "partner__store_name"]
+    show_full_result_count = False
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)
+        return actions
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
 
 
 # The partner and book admins with what the ledger knows of them (replace the plain ones).

@@ -20,7 +20,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Sum
+from django.db.models import F, Sum
 from django.utils import timezone
 
 from operations import clock
@@ -204,3 +204,33 @@ def reminders_send(*, today: date | None = None, dry_run: bool = False) -> RunSu
         if reminder is not None:
             summary.sent.append(reminder)
     return summary
+
+
+def reminder_violations():
+    """`ledger_check`: each partner reminder names what it reminds of (a delivered order of
+    its partner; an invoice of its partner and that invoice's report) and left its notice."""
+    from django.db.models import Exists, OuterRef, Q
+
+    from operations.ledger import Violation
+    from operations.lifecycle import Kind, Status
+
+    notice = Notification.objects.filter(
+        operation=OuterRef("operation"), recipient=OuterRef("partner__user")
+    )
+    wrong = Reminder.objects.exclude(kind=Reminder.Kind.DIGEST).filter(
+        ~Exists(notice)
+        | ~Q(operation__partner=F("partner"))
+        | Q(kind=Reminder.Kind.REPORT, invoice__isnull=False)
+        | (
+            Q(kind=Reminder.Kind.REPORT)
+            & ~Q(operation__kind=Kind.ORDER, operation__status=Status.DELIVERED)
+        )
+        | (
+            Q(kind=Reminder.Kind.OVERDUE)
+            & (Q(invoice__isnull=True) | ~Q(invoice__report=F("operation")))
+        )
+    )
+    for pk, key in wrong.values_list("pk", "key"):
+        yield Violation(
+            "reminder", f"reminder {pk} ({key}) does not fit its operation, invoice or notice"
+        )

@@ -213,3 +213,16 @@ def test_the_reminder_is_written_in_the_partners_language(send, delivery, mailou
     (message,) = to(mailoutbox, user.email)
     assert message.subject == "Rappel : déclarez vos ventes"
     assert f"Votre commande {delivery.reference} a été livrée le" in message.body
+
+
+def test_the_ledger_check_holds_after_reminders_and_finds_a_stray_one(send, overdue, admin_user):
+    from operations.ledger import check_ledger
+
+    delivery = deliver_again(overdue.partner, admin_user)
+    send(overdue.due_date + timedelta(days=1))
+    assert Reminder.objects.filter(kind__in=["report", "overdue"]).count() == 2
+    assert check_ledger() == []
+    Reminder.objects.create(
+        key="overdue:stray:1", kind="overdue", partner=overdue.partner, operation=delivery
+    )
+    assert [v.check for v in check_ledger()] == ["reminder"]
