@@ -2,7 +2,7 @@
 partner's as a zip of PDFs (mixed into OperationAdmin, before ModelAdmin)."""
 
 from django.core.exceptions import PermissionDenied
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path
@@ -54,6 +54,8 @@ class StatementsAdminMixin:
 
     def consignment_statement_view(self, request, partner_id, pdf=False):
         form = self._period_form(request)
+        if not 0 < partner_id < 2**63:  # past the column's range: unknown, not an error
+            raise Http404
         partner = get_object_or_404(Partner.objects.select_related("user"), pk=partner_id)
         date_from, date_to = form.period()
         statement = consignment_statement(partner=partner, date_from=date_from, date_to=date_to)

@@ -237,3 +237,20 @@ def test_the_page_takes_the_same_queries_for_10_and_50_titles(
     assert counts[0] == counts[1]
     with django_assert_num_queries(counts[1]):
         client.get(reverse("operations:consignment_statement"), query)
+
+
+@pytest.mark.parametrize("pk", [0, 2**63, int("9" * 30)])
+def test_an_unknown_or_huge_partner_id_is_not_found_in_the_admin(admin_client, pk):
+    for name in ("operations_consignment_statement", "operations_consignment_statement_pdf"):
+        assert admin_client.get(reverse(f"admin:{name}", args=[pk])).status_code == 404
+
+
+def test_the_admin_dates_are_checked_too(admin_client, partner):
+    url = reverse("admin:operations_consignment_statement_pdf", args=[partner.pk])
+    response = admin_client.get(url, {"date_from": "2026-02-30", "date_to": "x"})
+    assert response.status_code == 400
+    assert response.context["form"].errors
+    zipped = admin_client.get(
+        reverse("admin:operations_consignment_statements_zip"), {"date_from": "\x00"}
+    )
+    assert zipped.status_code == 400
