@@ -20,7 +20,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import F, Sum
+from django.db.models import Count, F, Sum
 from django.utils import timezone
 
 from operations import clock
@@ -53,10 +53,10 @@ def overdue_invoices(*, today: date):
 
 
 def overdue_total(*, today: date) -> tuple[int, Decimal]:
-    """How many invoices are overdue and their total, incl. VAT."""
-    totals = overdue_invoices(today=today).aggregate(total=Sum("total_incl_vat"))
-    count = overdue_invoices(today=today).count()
-    return count, totals["total"] or Decimal("0.00")
+    """How many invoices are overdue and their total, incl. VAT (one query). Once payments
+    exist, the total to show is what is left to pay of them."""
+    totals = overdue_invoices(today=today).aggregate(count=Count("pk"), total=Sum("total_incl_vat"))
+    return totals["count"], totals["total"] or Decimal("0.00")
 
 
 def _report_reminders(*, today: date) -> list[DueReminder]:
