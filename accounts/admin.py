@@ -294,6 +294,7 @@ class PartnerAdmin(ServiceActionsMixin, TamperProofActionsMixin, admin.ModelAdmi
                     ("postal_code", "city"),
                     "phone",
                     "commission_rate",
+                    "reminders_enabled",
                 ]
             },
         ),

@@ -147,6 +147,13 @@ class Partner(models.Model):
         validators=[MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("100"))],
         help_text=_("The bookstore's discount on the retail price, in percent."),
     )
+    reminders_enabled = models.BooleanField(
+        _("send reminders"),
+        default=True,
+        help_text=_(
+            "Reminders to report sales and to pay overdue invoices, by e-mail and on the dashboard."
+        ),
+    )
     suspended_at = models.DateTimeField(_("suspended at"), null=True, blank=True)
     suspended_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,

@@ -139,7 +139,7 @@ PARTNER_DETAIL_FIELDS = (
     "city",
     "phone",
 )
-PARTNER_ADMIN_FIELDS = (*PARTNER_DETAIL_FIELDS, "commission_rate")
+PARTNER_ADMIN_FIELDS = (*PARTNER_DETAIL_FIELDS, "commission_rate", "reminders_enabled")
 
 
 @transaction.atomic
@@ -312,8 +312,9 @@ def _partner_write(*, partner: Partner, by: User | None, action: str, fields: di
 
 @transaction.atomic
 def partner_update(*, partner: Partner, by: User, **fields) -> Partner:
-    """An admin edits a partner's store details or commission rate. Only the changed columns
-    are written: a suspension saved meanwhile is never overwritten by an older copy."""
+    """An admin edits a partner's store details, commission rate or reminders switch. Only
+    the changed columns are written: a suspension saved meanwhile is never overwritten by an
+    older copy."""
     unknown = set(fields) - set(PARTNER_ADMIN_FIELDS)
     if unknown:
         raise ValueError(f"Not editable partner fields: {', '.join(sorted(unknown))}")

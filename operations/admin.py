@@ -31,9 +31,10 @@ from operations import analytics, exports
 from operations.admin_exports import download_url
 from operations.admin_list import BookFilter, CappedCountPaginator, CreatedFilter, search_condition
 from operations.admin_returns import ReturnsAdminMixin
+from operations.admin_statements import StatementsAdminMixin
 from operations.billing.admin import report_documents_html  # also registers invoices
 from operations.export_files import export_needs_task, export_request
-from operations.models import Item, Notification, Operation, Status
+from operations.models import Item, Notification, Operation, Reminder, Status
 from operations.notifications import enqueue_emails
 from operations.services import (
     notification_mark_read,
@@ -99,7 +100,11 @@ STOCK_PAGE_SIZE = 50
 
 @admin.register(Operation)
 class OperationAdmin(
-    ReturnsAdminMixin, ServiceActionsMixin, TamperProofActionsMixin, admin.ModelAdmin
+    StatementsAdminMixin,
+    ReturnsAdminMixin,
+    ServiceActionsMixin,
+    TamperProofActionsMixin,
+    admin.ModelAdmin,
 ):
     list_display = ["reference", "kind", "status", "partner", "created_at", "counts_in_stock"]
     list_display_links = ["reference"]
@@ -751,6 +756,31 @@ class NotificationAdmin(TamperProofActionsMixin, admin.ModelAdmin):
     def mark_unread(self, request, queryset):
         ids = list(queryset.values_list("pk", flat=True))
         notification_mark_unread(user=request.user, ids=ids)
+
+
+@admin.register(Reminder)
+class ReminderAdmin(TamperProofActionsMixin, admin.ModelAdmin):
+    """What `manage.py send_reminders` sent: read-only, one row per reminder."""
+
+    list_display = ["key", "kind", "partner", "step", "sent_at"]
+    list_filter = ["kind", "sent_at"]
+    list_select_related = ["partner"]
+    search_fields = ["key", "partner__store_name"]
+    show_full_result_count = False
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)
+        return actions
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
 
 
 # The partner and book admins with what the ledger knows of them (replace the plain ones).

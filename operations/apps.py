@@ -2,6 +2,7 @@ from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
 BILLING_CHECK = "invoices and credit notes: one per report, gapless numbers, totals = lines"
+REMINDERS_CHECK = "reminders name their delivery or invoice, and left their notice"
 
 
 class OperationsConfig(AppConfig):
@@ -12,6 +13,9 @@ class OperationsConfig(AppConfig):
         # `manage.py ledger_check` verifies the billing side too.
         from operations.billing.checks import ledger_violations
         from operations.ledger import CHECKS, register
+        from operations.reminders import reminder_violations
 
         if BILLING_CHECK not in {label for label, _check in CHECKS}:
             register(BILLING_CHECK, ledger_violations)
+        if REMINDERS_CHECK not in {label for label, _check in CHECKS}:
+            register(REMINDERS_CHECK, reminder_violations)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from operations import views, views_catalogue, views_reports, views_returns
+from operations import views, views_catalogue, views_reports, views_returns, views_statements
 from operations.billing import views as billing_views
 
 app_name = "operations"
@@ -29,6 +29,16 @@ urlpatterns = [
     path("stock/", views.stock, name="stock"),
     path("stock/stock.csv", views.stock_csv, name="stock_csv"),
     path("stock/stock.xlsx", views.stock_csv, {"fmt": "xlsx"}, name="stock_xlsx"),
+    path(
+        "statement/",
+        views_statements.consignment_statement_view,
+        name="consignment_statement",
+    ),
+    path(
+        "statement/pdf/",
+        views_statements.consignment_statement_pdf_view,
+        name="consignment_statement_pdf",
+    ),
     # Invoices and credit notes.
     path("invoices/", billing_views.invoice_list, name="invoice_list"),
     path("invoices/<int:pk>/", billing_views.invoice_detail, name="invoice_detail"),

@@ -377,6 +377,9 @@ PORTAL_POLL_SECONDS = env_int("PORTAL_POLL_SECONDS", default=30, minimum=5)
 RETURN_SUGGEST_MONTHS = env_int("RETURN_SUGGEST_MONTHS", default=6, minimum=1)
 if RETURN_SUGGEST_MONTHS > 120:
     raise ImproperlyConfigured("RETURN_SUGGEST_MONTHS must be a number of months from 1 to 120.")
+# `manage.py send_reminders`: a partner holding a delivery this many days with no report
+# since is reminded to report, then again every this many days.
+REPORT_REMINDER_DAYS = env_int("REPORT_REMINDER_DAYS", default=30, minimum=1)
 
 # Invoices and credit notes: the seller's legal identity, frozen on each document at issue.
 # The defaults render a plausible demo invoice; set the real ones in production.

@@ -49,6 +49,10 @@ ADMIN_URLS = [
     ("admin:operations_exportfile_download", "export", 404),  # not written yet
     ("admin:operations_stock", None, 200),
     ("admin:operations_analytics", None, 200),
+    ("admin:operations_consignment_statement", "partner", 200),
+    ("admin:operations_consignment_statement_pdf", "partner", 200),
+    ("admin:operations_consignment_statements_zip", None, 200),
+    ("admin:operations_reminder_changelist", None, 200),
     ("admin:operations_notification_changelist", None, 200),
     ("admin:accounts_partner_changelist", None, 200),
     ("admin:accounts_partner_add", None, 200),

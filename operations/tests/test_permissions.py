@@ -47,6 +47,8 @@ URLS = [
     ("get", "operations:stock", None, 200, 200),
     ("get", "operations:stock_csv", None, 200, 200),
     ("get", "operations:stock_xlsx", None, 200, 200),
+    ("get", "operations:consignment_statement", None, 200, 200),
+    ("get", "operations:consignment_statement_pdf", None, 200, 200),
     ("post", "operations:notification_read", "notice", 302, 404),
     ("post", "operations:notifications_read_all", None, 302, 302),
     ("get", "accounts:account", None, 200, 200),

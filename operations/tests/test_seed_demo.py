@@ -1,3 +1,5 @@
+import io
+
 import pytest
 from django.core.management import CommandError, call_command
 from django.db.models import Sum
@@ -39,6 +41,11 @@ def test_seed_demo_loads_a_data_set_where_every_rule_holds(settings):
         Status.APPROVED
     )
     assert ordering_state(partner=partner("partner4@example.com")).code == "awaiting_report"
+    # ... for over 30 days: the reminders' dry run names it (and only it) for a report.
+    out = io.StringIO()
+    call_command("send_reminders", "--dry-run", stdout=out)
+    to_report = [line for line in out.getvalue().splitlines() if "would send report:" in line]
+    assert len(to_report) == 1 and "Le Café Littéraire" in to_report[0]
     assert not partner("partner5@example.com").operations.exists()
     suspended = partner("partner6@example.com")
     assert suspended.is_suspended

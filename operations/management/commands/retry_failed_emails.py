@@ -4,12 +4,13 @@ from django_tasks import task_backends
 
 from accounts.tasks import send_invitation_email
 from operations.billing.tasks import send_billing_document_email
-from operations.tasks import send_notification_email
+from operations.tasks import send_digest_email, send_notification_email
 
 EMAIL_TASKS = [
     send_notification_email.module_path,
     send_invitation_email.module_path,
     send_billing_document_email.module_path,  # invoices and credit notes
+    send_digest_email.module_path,  # the admins' weekly digest
 ]
 
 

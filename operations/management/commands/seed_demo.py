@@ -357,11 +357,14 @@ class Command(BaseCommand):
         user = partner.user
         t = start + timedelta(days=rng.randint(0, 20), hours=10)
         cycle = 0
+        # The partner awaiting a report got its last delivery over REPORT_REMINDER_DAYS (30)
+        # days ago: `send_reminders` reminds it to report. Its cycles end earlier for that.
+        horizon = timedelta(days=95 if state == "awaiting" else 50)
         while True:
             cycle += 1
             picks = rng.sample(books, rng.randint(3, 7))
             lines = [Line(book_id=b.pk, copies=rng.randint(2, 8)) for b in picks]
-            if t + timedelta(days=50) > now:
+            if t + horizon > now:
                 break
             if cycle == 2 and state == "showcase" and partner.user.email.endswith("7@example.com"):
                 # A cancelled and a rejected order along the way.
