@@ -1,11 +1,11 @@
 """The operations list of the back office, flat as the ledger grows.
 
-- The search box looks at the operation's own columns and its partner: a reference (from its
-  start, on the unique index) and the partner's store name or e-mail (the partners table,
-  which does not grow with the history). A term that is an ISBN finds the operations holding
-  that book through a semi-join on the items' book index; a title goes through the "book"
-  filter, which does the same for the books whose title matches. The common search
-  never joins the items: no duplicate rows, no DISTINCT.
+- The search box looks at the operation's own columns and its partner: a whole reference
+  (on the unique index) or the start of one (ORD-2026), and the partner's store name or
+  e-mail (the partners table, which does not grow with the history). A term that is an ISBN
+  finds the operations holding that book through a semi-join on the items' book index; a
+  title goes through the "book" filter, which does the same for the books whose title
+  matches. The common search never joins the items: no duplicate rows, no DISTINCT.
 - The date filter is a range on the indexed `created_at` (never a truncation of every date).
 - The paginator counts at most `COUNT_LIMIT` rows: the list never counts the whole ledger.
 """
@@ -25,12 +25,14 @@ from django.utils.translation import gettext_lazy
 from accounts.models import Partner
 from catalog.isbn import normalize_isbn
 from catalog.models import Book
-from operations.models import Item
+from operations.models import REFERENCE_PREFIXES, Item
 
 COUNT_LIMIT = 10_000  # rows counted at most under the list (100 pages of 100)
 BOOK_SEARCH_LIMIT = 200  # books matched by a title, looked up in the items
 PARTNER_SEARCH_LIMIT = 200  # partners matched by a name or e-mail
-_REFERENCE = re.compile(r"[A-Z]{2,5}(-[0-9-]*)?")
+_PREFIXES = "|".join(sorted(REFERENCE_PREFIXES.values()))
+_FULL_REFERENCE = re.compile(rf"({_PREFIXES})-[0-9]{{4}}-[0-9]+")  # ORD-2026-00042
+_REFERENCE_START = re.compile(rf"({_PREFIXES})(-[0-9-]*)?")  # ORD, ORD-2026, ORD-2026-000
 
 
 class CappedCountPaginator(Paginator):
@@ -77,7 +79,10 @@ def search_condition(term: str) -> Q:
         return Q()
     condition = Q(pk__in=[])  # matches nothing; each part below adds to it
     upper = term.upper()
-    if _REFERENCE.fullmatch(upper):
+    if _FULL_REFERENCE.fullmatch(upper):
+        condition |= Q(reference=upper)  # the unique index
+    elif _REFERENCE_START.fullmatch(upper):
+        # A prefix shared by many operations: the newest-first scan meets them at once.
         condition |= Q(reference__startswith=upper)
     partners = Partner.objects.filter(
         Q(store_name__icontains=term) | Q(user__email__icontains=term)
