@@ -9,6 +9,7 @@ from django.urls import reverse
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
+from django_htmx.http import HttpResponseClientRedirect
 
 from accounts.decorators import partner_required
 from operations.forms import ReportForm, report_form_token
@@ -21,7 +22,6 @@ from operations.forms_reports import (
 )
 from operations.selectors import newest_report_pk, stock_rows_for_books, stock_search_for_partner
 from operations.services import ReportAlreadySent, report_submit
-from operations.views import _redirect
 from toplivres.rendering import render_page
 
 TITLES_PER_PAGE = 50
@@ -88,6 +88,11 @@ def _summary_context(partner, draft, *, token, nothing=False, note=None, errors=
         "draft": draft,
         "way": "review",
     }
+
+
+def _redirect(request, url):
+    """Post/redirect/get; under htmx, tell the browser to go there."""
+    return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
 
 
 def _report_already_sent(request, newest_pk):
