@@ -150,11 +150,9 @@ class OperationQuerySet(models.QuerySet):
             open_orders = open_orders.exclude(pk=exclude_pk)
         open_order = open_orders.order_by("-created_at", "-pk").first()
         if open_order is not None:
-            return OrderingState("open_order", open_order=open_order)
+            return OrderingState.decide(open_orders=[open_order], awaiting=[])
         awaiting = mine.deliveries_awaiting_report().order_by("-counted_seq").first()
-        if awaiting is not None:
-            return OrderingState("awaiting_report", last_delivery_at=awaiting.delivered_at)
-        return OrderingState("can_order")
+        return OrderingState.decide(open_orders=[], awaiting=[awaiting] if awaiting else [])
 
     def delete(self):
         _refuse_ledger_delete(self.filter(counts_in_stock=True).exists())
@@ -168,6 +166,19 @@ class OrderingState:
     code: str  # "can_order", "open_order", "awaiting_report"
     open_order: "Operation | None" = None
     last_delivery_at: datetime | None = None
+
+    @classmethod
+    def decide(cls, *, open_orders, awaiting) -> "OrderingState":
+        """From the partner's open orders (rule 1) and its deliveries awaiting a report (rule
+        2, as `deliveries_awaiting_report` finds them): an open order first, the newest; then
+        the latest delivery awaiting its report."""
+        if open_orders:
+            newest = max(open_orders, key=lambda order: (order.created_at, order.pk))
+            return cls("open_order", open_order=newest)
+        if awaiting:
+            latest = max(awaiting, key=lambda delivery: delivery.counted_seq)
+            return cls("awaiting_report", last_delivery_at=latest.delivered_at)
+        return cls("can_order")
 
     @property
     def can_order(self) -> bool:

@@ -7,15 +7,22 @@ from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db.models import (
+    BooleanField,
+    Case,
     Count,
     DecimalField,
+    Exists,
     ExpressionWrapper,
     F,
     IntegerField,
+    OuterRef,
     Q,
     QuerySet,
+    Subquery,
     Sum,
     Value,
+    When,
+    Window,
 )
 from django.db.models.functions import Abs, Coalesce
 from django.shortcuts import get_object_or_404
@@ -23,11 +30,13 @@ from django.utils import timezone
 
 from accounts.models import Partner
 from catalog.isbn import normalize_isbn
+from operations.billing.models import BillingDocument, DocumentKind
 from operations.models import (
     Item,
     Kind,
     Operation,
     OrderingState,
+    PartnerSalesMonth,
     Status,
     StockBalance,
     cents,
@@ -64,6 +73,64 @@ def last_report_for_partner(*, partner: Partner) -> Operation | None:
         .filter(partner=partner, status=Status.RECORDED)
         .order_by("-created_at", "-pk")
         .first()
+    )
+
+
+# -- the dashboard's operations, in one query -------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PartnerMoment:
+    """What the partner's dashboard says about its operations right now."""
+
+    state: OrderingState
+    latest_order: Operation | None
+    last_report: Operation | None
+    recalls: list[Operation]
+
+
+def partner_moment(*, partner: Partner) -> PartnerMoment:
+    """The ordering state (rules 1 and 2), the latest order, the last recorded report and the
+    recalls to ship, read in one query: each is a handful of rows, picked by the same
+    conditions as `ordering_state`, `latest_order_for_partner`, `last_report_for_partner` and
+    `open_recalls_for_partner`."""
+    mine = Operation.objects.filter(partner=partner)
+    awaiting = mine.deliveries_awaiting_report()
+    latest_order = mine.orders().order_by("-created_at", "-pk").values("pk")[:1]
+    last_report = (
+        mine.reports().filter(status=Status.RECORDED).order_by("-created_at", "-pk").values("pk")
+    )[:1]
+    recalls = Q(kind=Kind.RETURN, status=Status.RECALLED)
+    open_orders = mine.open_orders()
+    rows = list(
+        mine.filter(
+            Q(pk__in=open_orders.values("pk"))
+            | Q(pk__in=awaiting.values("pk"))
+            | Q(pk=Subquery(latest_order))
+            | Q(pk=Subquery(last_report))
+            | recalls
+        )
+        .annotate(
+            in_open_orders=Exists(open_orders.filter(pk=OuterRef("pk"))),
+            in_awaiting=Exists(awaiting.filter(pk=OuterRef("pk"))),
+            as_latest_order=ExpressionWrapper(
+                Q(pk=Subquery(latest_order)), output_field=BooleanField()
+            ),
+            as_last_report=ExpressionWrapper(
+                Q(pk=Subquery(last_report)), output_field=BooleanField()
+            ),
+        )
+        .select_related("approved_by", "delivered_by", "closed_by")
+        .order_by("created_at", "pk")
+    )
+    return PartnerMoment(
+        state=OrderingState.decide(
+            open_orders=[op for op in rows if op.in_open_orders],
+            awaiting=[op for op in rows if op.in_awaiting],
+        ),
+        latest_order=next((op for op in rows if op.as_latest_order), None),
+        last_report=next((op for op in rows if op.as_last_report), None),
+        recalls=[op for op in rows if op.kind == Kind.RETURN and op.status == Status.RECALLED],
     )
 
 
@@ -220,6 +287,7 @@ class PartnerFigures:
     stock_value: Decimal  # at today's retail price
     copies_returned: int = 0  # received back by the publisher
     copies_damaged: int = 0  # of them, damaged
+    billed_due: Decimal | None = None  # invoices less credit notes, VAT included
 
     @property
     def sell_through(self) -> Decimal | None:
@@ -231,44 +299,73 @@ class PartnerFigures:
         return Decimal(self.copies_sold) / Decimal(kept)
 
 
+def _summed(rows: QuerySet, expression, output_field) -> Subquery:
+    """One partner's total of `expression` over `rows` (correlated on the partner's pk)."""
+    return Coalesce(
+        Subquery(
+            rows.filter(partner_id=OuterRef("pk"))
+            .order_by()
+            .values("partner_id")
+            .annotate(total=Sum(expression, output_field=output_field))
+            .values("total")
+        ),
+        Value(0, output_field=output_field),
+    )
+
+
 def partner_figures(*, partner: Partner) -> PartnerFigures:
-    """Delivered, sold, sell-through, revenue, amount due and stock of one partner."""
-    items = _counting_items().filter(operation__partner=partner)
-    sums = StockBalance.objects.filter(partner=partner).aggregate(
-        delivered=Coalesce(Sum("delivered"), 0), sold=Coalesce(Sum("sold"), 0)
+    """Delivered, sold, sell-through, revenue, amount due and stock of one partner, in two
+    queries whatever its history: the stock from its balances, the copies from its monthly
+    rollup, and the money from its invoices and credit notes (one per report that sold
+    something and per void: `ledger_check` proves they match the reports)."""
+    money = DecimalField(max_digits=14, decimal_places=2)
+    whole = IntegerField()
+    held = StockBalance.objects.held()
+    months = PartnerSalesMonth.objects.all()
+    row = (
+        Partner.objects.filter(pk=partner.pk)
+        .annotate(
+            stock_titles=_summed(held, Value(1), whole),
+            stock_copies=_summed(held, F("quantity"), whole),
+            stock_value=_summed(held, F("quantity") * F("book__price"), money),
+            copies_delivered=_summed(months, F("delivered"), whole),
+            copies_sold=_summed(months, F("sold"), whole),
+            copies_returned=_summed(months, F("returned"), whole),
+            copies_damaged=_summed(months, F("damaged"), whole),
+        )
+        .values(
+            "stock_titles",
+            "stock_copies",
+            "stock_value",
+            "copies_delivered",
+            "copies_sold",
+            "copies_returned",
+            "copies_damaged",
+        )
+        .get()
     )
     # Revenue per commission rate: each report is due at the rate recorded with it.
+    sign = Case(When(kind=DocumentKind.CREDIT_NOTE, then=Value(-1)), default=Value(1))
     per_rate = (
-        items.filter(operation__kind=Kind.REPORT)
-        .values("operation__commission_rate")
+        BillingDocument.objects.filter(partner=partner)
+        .values("commission_rate")
         .annotate(
-            revenue=Sum(
-                -F("quantity") * F("unit_price"),
-                output_field=DecimalField(max_digits=14, decimal_places=2),
-            )
+            revenue=Sum(sign * F("total_gross"), output_field=money),
+            billed=Sum(sign * F("total_incl_vat"), output_field=money),
         )
-        .values_list("operation__commission_rate", "revenue")
+        .values_list("commission_rate", "revenue", "billed")
     )
-    revenue = due = Decimal("0.00")
-    for rate, rate_revenue in per_rate:
+    revenue = due = billed_due = Decimal("0.00")
+    for rate, rate_revenue, billed in per_rate:
         rate_revenue = cents(rate_revenue)
         revenue += rate_revenue
         due += rate_revenue * (Decimal(1) - (rate or Decimal(0)) / Decimal(100))
-    due = cents(due)
-    totals = stock_totals(partner=partner)
-    returned = items.filter(operation__kind=Kind.RETURN).aggregate(
-        copies=Coalesce(Sum(-F("quantity")), 0), damaged=Coalesce(Sum("damaged"), 0)
-    )
+        billed_due += billed
     return PartnerFigures(
-        copies_delivered=sums["delivered"],
-        copies_sold=sums["sold"],
         revenue=revenue,
-        amount_due=due,
-        stock_copies=totals.copies,
-        stock_titles=totals.titles,
-        stock_value=cents(totals.value),
-        copies_returned=returned["copies"],
-        copies_damaged=returned["damaged"],
+        amount_due=cents(due),
+        billed_due=billed_due,
+        **{**row, "stock_value": cents(row["stock_value"])},
     )
 
 
@@ -286,6 +383,16 @@ def notifications_for(*, user, unread_only: bool = False) -> QuerySet:
 
 def unread_notification_count(*, user) -> int:
     return notifications_for(user=user, unread_only=True).count()
+
+
+def unread_notices(*, user, limit: int) -> tuple[list, int]:
+    """The `limit` newest unread notices and how many are unread in all, in one query."""
+    rows = list(
+        notifications_for(user=user, unread_only=True).annotate(unread_total=Window(Count("pk")))[
+            :limit
+        ]
+    )
+    return rows, (rows[0].unread_total if rows else 0)
 
 
 # -- portal --------------------------------------------------------------------------------

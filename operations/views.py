@@ -35,21 +35,19 @@ from operations.forms import (
 from operations.models import Status
 from operations.selectors import (
     cents,
-    last_report_for_partner,
-    latest_order_for_partner,
     notifications_for,
-    open_recalls_for_partner,
     open_returns_for_partner,
     operation_get_for_partner,
     operation_history_for_partner,
     operation_items,
     ordering_state,
     partner_figures,
+    partner_moment,
     return_shortfalls_for_partner,
     stock_for_partner,
     stock_search_for_partner,
     stock_totals,
-    unread_notification_count,
+    unread_notices,
 )
 from operations.services import (
     notification_mark_read,
@@ -112,16 +110,19 @@ def _safe_next(request, default):
 
 
 def _dashboard_context(request):
+    """Everything the dashboard shows, in a constant handful of queries."""
     partner = request.partner
+    moment = partner_moment(partner=partner)
+    notices, unread_count = unread_notices(user=request.user, limit=DASHBOARD_NOTICES)
     return {
         "partner": partner,
-        "recalls": open_recalls_for_partner(partner=partner),
-        "state": ordering_state(partner=partner),
-        "latest_order": latest_order_for_partner(partner=partner),
+        "recalls": moment.recalls,
+        "state": moment.state,
+        "latest_order": moment.latest_order,
         "figures": figures_with_billed_money(partner_figures(partner=partner), partner=partner),
-        "last_report": last_report_for_partner(partner=partner),
-        "notices": list(notifications_for(user=request.user, unread_only=True)[:DASHBOARD_NOTICES]),
-        "unread_count": unread_notification_count(user=request.user),
+        "last_report": moment.last_report,
+        "notices": notices,
+        "unread_count": unread_count,
         "poll_seconds": settings.PORTAL_POLL_SECONDS,
     }
 

@@ -76,7 +76,10 @@ def billed_money(*, partner=None, report=None) -> BilledMoney:
 
 def figures_with_billed_money(figures, *, partner):
     """A partner's figures whose revenue and amount due come from its invoices and credit
-    notes, so that the screen and the paper always agree."""
+    notes, so that the screen and the paper always agree (no query when `partner_figures`
+    has summed them already)."""
+    if figures.billed_due is not None:
+        return replace(figures, amount_due=figures.billed_due)
     money = billed_money(partner=partner)
     return replace(figures, revenue=money.revenue, amount_due=money.amount_due)
 

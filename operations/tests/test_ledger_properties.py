@@ -190,3 +190,20 @@ def _run(steps):
             assert held.get(book.pk, 0) == expected[i] >= 0
             assert stored.get(book.pk, (0, 0))[1] == reserved[i] <= expected[i]
         assert check_ledger() == []
+        _assert_the_dashboard_agrees(partner)
+
+
+def _assert_the_dashboard_agrees(partner):
+    """The dashboard's one-query reading says what the separate selectors say."""
+    from operations import selectors
+
+    moment = selectors.partner_moment(partner=partner)
+    state = selectors.ordering_state(partner=partner)
+    assert (moment.state.code, moment.state.open_order, moment.state.last_delivery_at) == (
+        state.code,
+        state.open_order,
+        state.last_delivery_at,
+    )
+    assert moment.latest_order == selectors.latest_order_for_partner(partner=partner)
+    assert moment.last_report == selectors.last_report_for_partner(partner=partner)
+    assert moment.recalls == selectors.open_recalls_for_partner(partner=partner)
