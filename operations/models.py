@@ -749,8 +749,10 @@ class Notification(models.Model):
 
 # Invoices and credit notes live in their own module; imported here so that Django finds them.
 from operations.billing.models import (  # noqa: E402, F401
+    Allocation,
     BillingDocument,
     BillingLine,
     CreditNote,
     Invoice,
+    Payment,
 )

@@ -15,7 +15,7 @@ from accounts.models import AuditEntry, Partner, User, purge_allowed
 from accounts.services import partner_create, partner_suspend
 from catalog.isbn import isbn13_check_digit
 from catalog.models import Book, Series
-from operations.billing.models import BillingDocument, BillingLine
+from operations.billing.models import Allocation, BillingDocument, BillingLine, Payment
 from operations.clock import backdated
 from operations.models import (
     EventCounter,
@@ -261,6 +261,8 @@ class Command(BaseCommand):
     def _purge(self):
         AuditEntry.objects.all().delete()
         # Invoices first (their lines, credit notes, then invoices: each protects the next).
+        Allocation.objects.all().delete()
+        Payment.objects.all().delete()
         BillingLine.objects.all().delete()
         BillingDocument.objects.credit_notes().delete()
         BillingDocument.objects.all().delete()
