@@ -86,7 +86,10 @@ class Payment(models.Model):
     amount = models.DecimalField(_("amount"), max_digits=12, decimal_places=2)
     received_on = models.DateField(_("received on"))
     method = models.CharField(
-        _("method"), max_length=10, choices=PaymentMethod.choices, default=PaymentMethod.BANK_TRANSFER
+        _("method"),
+        max_length=10,
+        choices=PaymentMethod.choices,
+        default=PaymentMethod.BANK_TRANSFER,
     )
     reference = models.CharField(
         _("reference"),
