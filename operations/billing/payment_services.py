@@ -46,9 +46,7 @@ def split_oldest_first(amount: Decimal, open_amounts: Iterable[tuple]) -> list[t
     return applied
 
 
-def split_explicit(
-    requested: Mapping, open_amounts: Mapping, *, available: Decimal
-) -> list[tuple]:
+def split_explicit(requested: Mapping, open_amounts: Mapping, *, available: Decimal) -> list[tuple]:
     """Check an admin's explicit allocation {key: amount} against what each invoice has
     open and what the source has left; returns (key, amount) pairs, zeros dropped."""
     applied = []

@@ -129,8 +129,7 @@ class Payment(models.Model):
                 condition=models.Q(amount__gt=0), name="payment_amount_positive"
             ),
             models.CheckConstraint(
-                condition=models.Q(cancelled_at__isnull=True)
-                | ~models.Q(cancel_reason=""),
+                condition=models.Q(cancelled_at__isnull=True) | ~models.Q(cancel_reason=""),
                 name="payment_cancelled_with_reason",
             ),
             # The same payment cannot be recorded twice (rule 11); a cancelled one may be
@@ -157,9 +156,7 @@ class Payment(models.Model):
     def clean(self):
         super().clean()
         if self.received_on and self.received_on > timezone.localdate():
-            raise ValidationError(
-                {"received_on": _("A payment cannot be received in the future.")}
-            )
+            raise ValidationError({"received_on": _("A payment cannot be received in the future.")})
         if self.amount is not None and self.amount <= 0:
             raise ValidationError({"amount": _("The amount must be greater than zero.")})
 
