@@ -76,8 +76,15 @@ def test_an_admin_applies_any_amounts_within_what_is_open_and_available(
         ({1: "1.005"}, "20.00", "euros and cents"),
         ({1: "NaN"}, "20.00", "euros and cents"),
     ],
-    ids=["over the open amount", "over the payment", "negative", "another invoice", "text",
-         "a tenth of a cent", "not a number"],
+    ids=[
+        "over the open amount",
+        "over the payment",
+        "negative",
+        "another invoice",
+        "text",
+        "a tenth of a cent",
+        "not a number",
+    ],
 )
 def test_an_explicit_allocation_beyond_the_rules_is_refused_in_plain_words(
     requested, available, message
