@@ -176,6 +176,21 @@ def duplicate_message(payment: Payment) -> str:
     }
 
 
+def _already_recorded(payment: Payment) -> bool:
+    """The same payment, not cancelled, exists: read under the partner's lock, so that two
+    requests recording it at once see each other."""
+    return (
+        Payment.objects.valid()
+        .filter(
+            partner_id=payment.partner_id,
+            amount=payment.amount,
+            received_on=payment.received_on,
+            reference=payment.reference,
+        )
+        .exists()
+    )
+
+
 @transaction.atomic
 def payment_record(
     *,
@@ -205,13 +220,7 @@ def payment_record(
         recorded_at=at,
     )
     payment.full_clean(exclude=["partner", "recorded_by"], validate_constraints=False)
-    twin = Payment.objects.valid().filter(
-        partner=partner,
-        amount=payment.amount,
-        received_on=payment.received_on,
-        reference=payment.reference,
-    )
-    if twin.exists():
+    if _already_recorded(payment):
         raise ValidationError(duplicate_message(payment))
     try:
         with transaction.atomic():
