@@ -15,6 +15,7 @@ BACK_OFFICE_PERMISSIONS = [
     ("catalog", "series", ("view", "add", "change", "delete")),
     ("operations", "operation", ("view", "change", "delete")),
     ("operations", "notification", ("view", "change")),
+    ("operations", "payment", ("view", "add", "change")),
     ("axes", "accessattempt", ("view", "delete")),
     ("axes", "accessfailurelog", ("view",)),
     ("axes", "accesslog", ("view",)),

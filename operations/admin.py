@@ -32,6 +32,7 @@ from catalog.isbn import normalize_isbn
 from catalog.models import Book, Series
 from operations import analytics, exports
 from operations.admin_returns import ReturnsAdminMixin
+from operations.billing import admin_payments  # noqa: F401  (registers payments)
 from operations.billing.admin import report_documents_html  # also registers invoices
 from operations.models import Item, Notification, Operation, Status
 from operations.notifications import enqueue_emails
