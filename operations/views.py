@@ -20,11 +20,13 @@ from django_htmx.http import HttpResponseClientRedirect
 
 from accounts.decorators import partner_required
 from catalog.selectors import book_search
+from operations.billing.account import account_summary
 from operations.billing.selectors import (
     documents_by_report,
     documents_for_report,
     figures_with_billed_money,
 )
+from operations.billing.views_account import bank_details
 from operations.forms import (
     AddLineForm,
     HistoryFilter,
@@ -126,6 +128,9 @@ def _dashboard_context(request):
         "notices": list(notifications_for(user=request.user, unread_only=True)[:DASHBOARD_NOTICES]),
         "unread_count": unread_notification_count(user=request.user),
         "poll_seconds": settings.PORTAL_POLL_SECONDS,
+        # Billing: the balance, what is overdue and how to pay.
+        "money": account_summary(partner=partner),
+        "bank": bank_details(),
     }
 
 

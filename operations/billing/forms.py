@@ -50,7 +50,7 @@ class PaymentForm(forms.Form):
     )
     received_on = forms.DateField(
         label=gettext_lazy("Received on"),
-        widget=forms.DateInput(attrs={"type": "date"}),
+        widget=forms.DateInput(attrs={"type": "date", "class": "form-control"}, format="%Y-%m-%d"),
         help_text=gettext_lazy("YYYY-MM-DD"),
     )
     method = forms.ChoiceField(label=gettext_lazy("Method"), choices=PaymentMethod.choices)
@@ -126,12 +126,12 @@ class PeriodForm(forms.Form):
     date_from = forms.DateField(
         label=gettext_lazy("From"),
         required=False,
-        widget=forms.DateInput(attrs={"type": "date"}),
+        widget=forms.DateInput(attrs={"type": "date", "class": "form-control"}, format="%Y-%m-%d"),
     )
     date_to = forms.DateField(
         label=gettext_lazy("To"),
         required=False,
-        widget=forms.DateInput(attrs={"type": "date"}),
+        widget=forms.DateInput(attrs={"type": "date", "class": "form-control"}, format="%Y-%m-%d"),
     )
 
     def clean(self):
