@@ -9,14 +9,14 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
-from django.db.models import Q, QuerySet, Sum
+from django.db.models import OuterRef, Q, QuerySet, Subquery, Sum
 from django.db.models.functions import Coalesce
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
 from accounts.models import Partner
 from operations.billing.models import BillingDocument, DocumentKind, Invoice
-from operations.billing.payments import ZERO, Allocation, Payment
+from operations.billing.payments import MONEY, ZERO, Allocation, Payment
 
 CENT = Decimal("0.01")
 NOTHING = Decimal("0.00")
@@ -50,27 +50,35 @@ class AccountTotals:
         return self.invoiced - self.credited - self.paid
 
 
+def _sum_of(rows: QuerySet, column: str) -> Subquery:
+    """Σ column of `rows` (already filtered to OuterRef("pk") as the partner), or 0."""
+    summed = rows.order_by().values("partner_id").annotate(total=Sum(column)).values("total")
+    return Coalesce(Subquery(summed, output_field=MONEY), ZERO)
+
+
 def account_totals(*, partner) -> AccountTotals:
-    """Three aggregate queries."""
-    documents = BillingDocument.objects.filter(partner=partner).aggregate(
-        invoiced=Coalesce(Sum("total_incl_vat", filter=Q(kind=DocumentKind.INVOICE)), ZERO),
-        credited=Coalesce(Sum("total_incl_vat", filter=Q(kind=DocumentKind.CREDIT_NOTE)), ZERO),
+    """Invoiced, credited, paid and credit left of one partner, in one query."""
+    mine = OuterRef("pk")
+    documents = BillingDocument.objects.filter(partner_id=mine)
+    allocations = Allocation.objects.filter(partner_id=mine)
+    sums = (
+        Partner.objects.filter(pk=getattr(partner, "pk", partner))
+        .annotate(
+            invoiced=_sum_of(documents.filter(kind=DocumentKind.INVOICE), "total_incl_vat"),
+            credited=_sum_of(documents.filter(kind=DocumentKind.CREDIT_NOTE), "total_incl_vat"),
+            paid=_sum_of(Payment.objects.valid().filter(partner_id=mine), "amount"),
+            paid_applied=_sum_of(allocations.filter(payment__isnull=False), "amount"),
+            credit_applied=_sum_of(allocations.filter(credit_note__isnull=False), "amount"),
+        )
+        .values("invoiced", "credited", "paid", "paid_applied", "credit_applied")
+        .get()
     )
-    paid = (
-        Payment.objects.valid()
-        .filter(partner=partner)
-        .aggregate(total=Coalesce(Sum("amount"), ZERO))["total"]
-    )
-    applied = Allocation.objects.filter(partner=partner).aggregate(
-        payments=Coalesce(Sum("amount", filter=Q(payment__isnull=False)), ZERO),
-        credit_notes=Coalesce(Sum("amount", filter=Q(credit_note__isnull=False)), ZERO),
-    )
-    credit = (paid - applied["payments"]) + (documents["credited"] - applied["credit_notes"])
+    credited, paid = _cents(sums["credited"]), _cents(sums["paid"])
     return AccountTotals(
-        invoiced=_cents(documents["invoiced"]),
-        credited=_cents(documents["credited"]),
-        paid=_cents(paid),
-        credit=_cents(credit),
+        invoiced=_cents(sums["invoiced"]),
+        credited=credited,
+        paid=paid,
+        credit=(paid - _cents(sums["paid_applied"])) + (credited - _cents(sums["credit_applied"])),
     )
 
 
@@ -121,7 +129,7 @@ class AccountSummary:
 
 
 def account_summary(*, partner, today: date | None = None) -> AccountSummary:
-    """Balance, credit and open invoices of one partner (four queries)."""
+    """Balance, credit and open invoices of one partner (two queries)."""
     return AccountSummary(
         totals=account_totals(partner=partner),
         open_invoices=open_invoices(partner=partner),

@@ -144,7 +144,7 @@ def test_dashboard_runs_the_same_queries_with_10_or_500_rows(partner_client, par
     grow_history(partner, 500, admin=admin_user)
     assert query_count(partner_client, URL) == small
     assert query_count(partner_client, URL, HTTP_HX_REQUEST="true") == small_fragment
-    assert small <= 15
+    assert small <= 17  # 15, and the account's totals and open invoices (two queries)
 
 
 def test_what_to_do_next_comes_first_and_only_the_three_newest_notices_show(
