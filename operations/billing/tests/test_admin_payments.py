@@ -262,3 +262,14 @@ def test_payment_pages_run_the_same_queries_for_2_or_8_payments(
     _grow(partner, admin_user, 6)
     with django_assert_num_queries(len(small)):
         admin_client.get(url)
+
+
+def test_the_invoice_page_shows_what_paid_it_and_what_is_still_due(admin_client, books):
+    bobs = books["bobs"]
+    content = admin_client.get(reverse("admin:operations_invoice_change", args=[bobs.pk]))
+    content = content.content.decode()
+    assert "2.00 EUR" in content and "Still due: 4.50 EUR" in content
+    invoices = reverse("admin:operations_invoice_changelist")
+    listed = admin_client.get(invoices, {"status": "partly_paid"})
+    assert bobs.number in listed.content.decode()
+    assert books["first"].number not in listed.content.decode()
