@@ -209,7 +209,7 @@ def receivables(*, today: date | None = None) -> Receivables:
         row.partner = partners[partner_id]
     ordered = sorted(
         per_partner.values(),
-        key=lambda r: (-r.days_over_60, -r.overdue, -r.total, r.partner.store_name),
+        key=lambda r: (-r.overdue, -r.days_over_60, -r.total, r.partner.store_name),
     )
     return Receivables(today=today, partners=ordered)
 
