@@ -16,6 +16,7 @@ BACK_OFFICE_PERMISSIONS = [
     ("operations", "operation", ("view", "change", "delete")),
     ("operations", "notification", ("view", "change")),
     ("operations", "reminder", ("view",)),
+    ("operations", "payment", ("view", "add", "change")),
     ("axes", "accessattempt", ("view", "delete")),
     ("axes", "accessfailurelog", ("view",)),
     ("axes", "accesslog", ("view",)),

@@ -32,6 +32,7 @@ from operations.admin_exports import download_url
 from operations.admin_list import BookFilter, CappedCountPaginator, CreatedFilter, search_condition
 from operations.admin_returns import ReturnsAdminMixin
 from operations.admin_statements import StatementsAdminMixin
+from operations.billing import admin_payments  # noqa: F401  (registers payments)
 from operations.billing.admin import report_documents_html  # also registers invoices
 from operations.export_files import export_needs_task, export_request
 from operations.models import Item, Notification, Operation, Reminder, Status

@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy
 from accounts.admin import PartnerAdmin
 from accounts.models import Partner
 from operations.analytics import partners_awaiting_report
+from operations.billing.account import partner_balance
 from operations.billing.selectors import figures_with_billed_money
 from operations.selectors import (
     open_order_for_partner,
@@ -62,6 +63,7 @@ class LedgerPartnerAdmin(PartnerAdmin):
                     partner_figures(partner=partner), partner=partner
                 ),
                 partner=partner,
+                balance=partner_balance(partner),
             )
         return super().change_view(request, object_id, form_url, extra_context)
 

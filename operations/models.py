@@ -832,10 +832,12 @@ class Reminder(models.Model):
 
 # Invoices and credit notes live in their own module; imported here so that Django finds them.
 from operations.billing.models import (  # noqa: E402, F401
+    Allocation,
     BillingDocument,
     BillingLine,
     CreditNote,
     Invoice,
+    Payment,
 )
 
 # -- rollups: totals kept beside the balance, in the same transaction -----------------------

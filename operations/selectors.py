@@ -30,6 +30,7 @@ from django.utils import timezone
 
 from accounts.models import Partner
 from catalog.isbn import normalize_isbn
+from operations.billing.account import AccountTotals, account_total_annotations, account_totals_from
 from operations.billing.models import BillingDocument, DocumentKind
 from operations.models import (
     Item,
@@ -313,37 +314,82 @@ def _summed(rows: QuerySet, expression, output_field) -> Subquery:
     )
 
 
+_MONEY = DecimalField(max_digits=14, decimal_places=2)
+_FIGURE_COLUMNS = (
+    "stock_titles",
+    "stock_copies",
+    "stock_value",
+    "copies_delivered",
+    "copies_sold",
+    "copies_returned",
+    "copies_damaged",
+)
+
+
+def _partner_row(partner: Partner, **more) -> dict:
+    """One partner's stock (from its balances) and copies (from its monthly rollup), with
+    `more` annotations, in one query whatever its history."""
+    whole = IntegerField()
+    held = StockBalance.objects.held()
+    months = PartnerSalesMonth.objects.all()
+    return (
+        Partner.objects.filter(pk=partner.pk)
+        .annotate(
+            stock_titles=_summed(held, Value(1), whole),
+            stock_copies=_summed(held, F("quantity"), whole),
+            stock_value=_summed(held, F("quantity") * F("book__price"), _MONEY),
+            copies_delivered=_summed(months, F("delivered"), whole),
+            copies_sold=_summed(months, F("sold"), whole),
+            copies_returned=_summed(months, F("returned"), whole),
+            copies_damaged=_summed(months, F("damaged"), whole),
+            **more,
+        )
+        .values(*_FIGURE_COLUMNS, *more)
+        .get()
+    )
+
+
+def _figures(row: dict, **money) -> PartnerFigures:
+    return PartnerFigures(
+        **{name: row[name] for name in _FIGURE_COLUMNS}
+        | {"stock_value": cents(row["stock_value"])}
+        | money
+    )
+
+
+def partner_overview(*, partner: Partner) -> tuple[PartnerFigures, AccountTotals]:
+    """The dashboard's figures and the partner's account totals, in one query. Revenue and
+    amount due are those of its invoices less its credit notes (what the paper says), as
+    `figures_with_billed_money` gives them."""
+    documents = BillingDocument.objects.all()
+    row = _partner_row(
+        partner,
+        invoiced_gross=_summed(
+            documents.filter(kind=DocumentKind.INVOICE), F("total_gross"), _MONEY
+        ),
+        credited_gross=_summed(
+            documents.filter(kind=DocumentKind.CREDIT_NOTE), F("total_gross"), _MONEY
+        ),
+        **account_total_annotations(),
+    )
+    totals = account_totals_from(row)
+    billed_due = totals.invoiced - totals.credited
+    figures = _figures(
+        row,
+        revenue=cents(row["invoiced_gross"]) - cents(row["credited_gross"]),
+        amount_due=billed_due,
+        billed_due=billed_due,
+    )
+    return figures, totals
+
+
 def partner_figures(*, partner: Partner) -> PartnerFigures:
     """Delivered, sold, sell-through, revenue, amount due and stock of one partner, in two
     queries whatever its history: the stock from its balances, the copies from its monthly
     rollup, and the money from its invoices and credit notes (one per report that sold
     something and per void: `ledger_check` proves they match the reports)."""
-    money = DecimalField(max_digits=14, decimal_places=2)
-    whole = IntegerField()
-    held = StockBalance.objects.held()
-    months = PartnerSalesMonth.objects.all()
-    row = (
-        Partner.objects.filter(pk=partner.pk)
-        .annotate(
-            stock_titles=_summed(held, Value(1), whole),
-            stock_copies=_summed(held, F("quantity"), whole),
-            stock_value=_summed(held, F("quantity") * F("book__price"), money),
-            copies_delivered=_summed(months, F("delivered"), whole),
-            copies_sold=_summed(months, F("sold"), whole),
-            copies_returned=_summed(months, F("returned"), whole),
-            copies_damaged=_summed(months, F("damaged"), whole),
-        )
-        .values(
-            "stock_titles",
-            "stock_copies",
-            "stock_value",
-            "copies_delivered",
-            "copies_sold",
-            "copies_returned",
-            "copies_damaged",
-        )
-        .get()
-    )
+    money = _MONEY
+    row = _partner_row(partner)
     # Revenue per commission rate: each report is due at the rate recorded with it.
     sign = Case(When(kind=DocumentKind.CREDIT_NOTE, then=Value(-1)), default=Value(1))
     per_rate = (
@@ -361,12 +407,7 @@ def partner_figures(*, partner: Partner) -> PartnerFigures:
         revenue += rate_revenue
         due += rate_revenue * (Decimal(1) - (rate or Decimal(0)) / Decimal(100))
         billed_due += billed
-    return PartnerFigures(
-        revenue=revenue,
-        amount_due=cents(due),
-        billed_due=billed_due,
-        **{**row, "stock_value": cents(row["stock_value"])},
-    )
+    return _figures(row, revenue=revenue, amount_due=cents(due), billed_due=billed_due)
 
 
 # -- notifications -----------------------------------------------------------------------------

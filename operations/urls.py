@@ -2,6 +2,7 @@ from django.urls import path
 
 from operations import views, views_catalogue, views_reports, views_returns, views_statements
 from operations.billing import views as billing_views
+from operations.billing import views_account
 
 app_name = "operations"
 
@@ -43,4 +44,12 @@ urlpatterns = [
     path("invoices/", billing_views.invoice_list, name="invoice_list"),
     path("invoices/<int:pk>/", billing_views.invoice_detail, name="invoice_detail"),
     path("invoices/<int:pk>/pdf/", billing_views.invoice_pdf, name="invoice_pdf"),
+    # The partner's account: balance, payments, statement of account.
+    path("billing/", views_account.billing_account, name="billing_account"),
+    path("billing/statement/", views_account.account_statement, name="account_statement"),
+    path(
+        "billing/statement.pdf",
+        views_account.account_statement_pdf_view,
+        name="account_statement_pdf",
+    ),
 ]

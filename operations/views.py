@@ -20,11 +20,12 @@ from django_htmx.http import HttpResponseClientRedirect
 
 from accounts.decorators import partner_required
 from catalog.selectors import book_search
+from operations.billing.account import AccountSummary, open_invoices
 from operations.billing.selectors import (
     documents_by_report,
     documents_for_report,
-    figures_with_billed_money,
 )
+from operations.billing.views_account import bank_details
 from operations.forms import (
     AddLineForm,
     HistoryFilter,
@@ -41,8 +42,8 @@ from operations.selectors import (
     operation_history_for_partner,
     operation_items,
     ordering_state,
-    partner_figures,
     partner_moment,
+    partner_overview,
     return_shortfalls_for_partner,
     stock_for_partner,
     stock_search_for_partner,
@@ -114,16 +115,22 @@ def _dashboard_context(request):
     partner = request.partner
     moment = partner_moment(partner=partner)
     notices, unread_count = unread_notices(user=request.user, limit=DASHBOARD_NOTICES)
+    figures, totals = partner_overview(partner=partner)
     return {
         "partner": partner,
         "recalls": moment.recalls,
         "state": moment.state,
         "latest_order": moment.latest_order,
-        "figures": figures_with_billed_money(partner_figures(partner=partner), partner=partner),
+        "figures": figures,
         "last_report": moment.last_report,
         "notices": notices,
         "unread_count": unread_count,
         "poll_seconds": settings.PORTAL_POLL_SECONDS,
+        # Billing: the balance, what is overdue and how to pay.
+        "money": AccountSummary(
+            totals=totals, open_invoices=open_invoices(partner=partner), today=timezone.localdate()
+        ),
+        "bank": bank_details(),
     }
 
 

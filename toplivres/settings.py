@@ -396,6 +396,8 @@ SELLER_VAT_NUMBER = env.str("SELLER_VAT_NUMBER", default="FR32123456789")
 SELLER_VAT_EXEMPT_MENTION = env.str("SELLER_VAT_EXEMPT_MENTION", default="")
 SELLER_EMAIL = env.str("SELLER_EMAIL", default="compta@example.com")
 SELLER_IBAN = env.str("SELLER_IBAN", default="")
+SELLER_BIC = env.str("SELLER_BIC", default="")
+SELLER_BANK_NAME = env.str("SELLER_BANK_NAME", default="")
 BOOK_VAT_RATE = env_decimal("BOOK_VAT_RATE", default="5.5", low="0", high="99.99")
 PAYMENT_TERMS_DAYS = env_int("PAYMENT_TERMS_DAYS", default=30, minimum=0)
 # Late payment: the penalty rate (yearly, percent) and the fixed recovery indemnity (EUR 40 by

@@ -99,6 +99,7 @@ class DocumentAdmin(ReadOnlyMixin, admin.ModelAdmin):
                     "status_label",
                     "report_link",
                     "credit_link",
+                    "payments_html",
                     ("issue_date", "due_date"),
                     "language",
                     "pdf_link",
@@ -148,6 +149,10 @@ class DocumentAdmin(ReadOnlyMixin, admin.ModelAdmin):
         ),
     ]
 
+    def get_queryset(self, request):
+        # What is paid on each row, so that its status costs no query.
+        return super().get_queryset(request).with_allocated()
+
     def get_readonly_fields(self, request, obj=None):
         return [
             name
@@ -177,6 +182,32 @@ class DocumentAdmin(ReadOnlyMixin, admin.ModelAdmin):
         name = "creditnote" if other.is_credit_note else "invoice"
         url = reverse(f"admin:operations_{name}_change", args=[other.pk])
         return format_html('<a href="{}">{}</a>', url, other.number)
+
+    @admin.display(description=gettext_lazy("paid by"))
+    def payments_html(self, document):
+        """An invoice's allocations (payments and credit notes), and what is still due; a
+        credit note's, to the invoices it paid."""
+        if document.is_invoice:
+            rows = document.allocations.select_related("payment", "credit_note").order_by("pk")
+        else:
+            rows = document.credit_allocations.select_related("invoice").order_by("pk")
+        parts = format_html_join(
+            mark_safe("<br>"),
+            "{} · {} EUR",
+            (
+                (
+                    str(row.invoice.number)
+                    if document.is_credit_note
+                    else (row.credit_note.number if row.credit_note_id else str(row.payment)),
+                    row.amount,
+                )
+                for row in rows
+            ),
+        )
+        if document.is_invoice:
+            left = _("Still due: %(amount)s EUR") % {"amount": document.still_due()}
+            return format_html("{}<br>{}", parts, left) if parts else left
+        return parts or "-"
 
     @admin.display(description=gettext_lazy("PDF"))
     def pdf_link(self, document):
@@ -220,7 +251,13 @@ class DocumentAdmin(ReadOnlyMixin, admin.ModelAdmin):
 
 @admin.register(Invoice)
 class InvoiceAdmin(DocumentAdmin):
-    statuses = [InvoiceStatus.OPEN, InvoiceStatus.OVERDUE, InvoiceStatus.CREDITED]
+    statuses = [
+        InvoiceStatus.OPEN,
+        InvoiceStatus.PARTLY_PAID,
+        InvoiceStatus.PAID,
+        InvoiceStatus.OVERDUE,
+        InvoiceStatus.CREDITED,
+    ]
     change_list_template = "admin/operations/billing/change_list.html"
 
 

@@ -11,6 +11,7 @@ from django.db.models import Count, Sum
 
 from operations.billing.models import NUMBER_PREFIXES, BillingDocument, DocumentKind
 from operations.billing.money import line_amounts
+from operations.billing.payments import Allocation, Payment
 from operations.models import Item, Kind, Operation, ReferenceCounter, Status
 
 TOTALS = {
@@ -197,3 +198,102 @@ def ledger_violations():
 
     for message in billing_violations():
         yield Violation("billing", message)
+
+
+# -- payments and allocations --------------------------------------------------------------------
+
+
+def payment_violations() -> list[str]:
+    """Allocations within their payment, credit note and invoice; none from a cancelled
+    payment; every amount positive; each allocation within one partner's account; and for
+    every partner, balance == Σ open amounts − credit."""
+    problems = []
+    for payment in Payment.objects.filter(amount__lte=0).values("pk", "amount"):
+        problems.append(f"Payment {payment['pk']} has amount {payment['amount']}.")
+    for row in Allocation.objects.filter(amount__lte=0).values("pk", "amount"):
+        problems.append(f"Allocation {row['pk']} has amount {row['amount']}.")
+    payments = {p.pk: p for p in Payment.objects.only("pk", "partner_id", "amount", "cancelled_at")}
+    columns = ("pk", "kind", "number", "partner_id", "total_incl_vat")
+    documents = {d.pk: d for d in BillingDocument.objects.only(*columns)}
+    used_payment = defaultdict(Decimal)
+    used_note = defaultdict(Decimal)
+    paid_invoice = defaultdict(Decimal)
+    rows = Allocation.objects.values_list(
+        "pk", "partner_id", "invoice_id", "payment_id", "credit_note_id", "amount"
+    )
+    for pk, partner_id, invoice_id, payment_id, note_id, amount in rows.order_by("pk"):
+        amount = Decimal(amount)
+        invoice = documents.get(invoice_id)
+        if invoice is None or invoice.kind != DocumentKind.INVOICE:
+            problems.append(f"Allocation {pk} pays document {invoice_id}, which is not an invoice.")
+            continue
+        paid_invoice[invoice_id] += amount
+        partners = {partner_id, invoice.partner_id}
+        if payment_id is not None:
+            payment = payments[payment_id]
+            used_payment[payment_id] += amount
+            partners.add(payment.partner_id)
+            if payment.cancelled_at is not None:
+                problems.append(
+                    f"Allocation {pk} applies cancelled payment {payment_id} to invoice "
+                    f"{invoice_id} ({invoice.number})."
+                )
+        if note_id is not None:
+            note = documents.get(note_id)
+            if note is None or note.kind != DocumentKind.CREDIT_NOTE:
+                problems.append(f"Allocation {pk} takes from {note_id}, not a credit note.")
+                continue
+            used_note[note_id] += amount
+            partners.add(note.partner_id)
+        if len(partners) != 1:
+            problems.append(f"Allocation {pk} mixes the accounts of partners {sorted(partners)}.")
+    for payment_id, used in used_payment.items():
+        if used > payments[payment_id].amount:
+            problems.append(
+                f"Payment {payment_id} of {payments[payment_id].amount} is applied for {used}."
+            )
+    for note_id, used in used_note.items():
+        note = documents[note_id]
+        if used > note.total_incl_vat:
+            problems.append(
+                f"Credit note {note_id} ({note.number}) of {note.total_incl_vat} is applied "
+                f"for {used}."
+            )
+    for invoice_id, paid in paid_invoice.items():
+        invoice = documents[invoice_id]
+        if paid > invoice.total_incl_vat:
+            problems.append(
+                f"Invoice {invoice_id} ({invoice.number}) of {invoice.total_incl_vat} is paid "
+                f"{paid}."
+            )
+    # balance == Σ open − credit, each side from its own rows.
+    balance = defaultdict(Decimal)
+    open_total = defaultdict(Decimal)
+    credit = defaultdict(Decimal)
+    for document in documents.values():
+        if document.kind == DocumentKind.INVOICE:
+            balance[document.partner_id] += document.total_incl_vat
+            open_total[document.partner_id] += document.total_incl_vat - paid_invoice[document.pk]
+        else:
+            balance[document.partner_id] -= document.total_incl_vat
+            credit[document.partner_id] += document.total_incl_vat - used_note[document.pk]
+    for payment in payments.values():
+        if payment.cancelled_at is None:
+            balance[payment.partner_id] -= payment.amount
+            credit[payment.partner_id] += payment.amount - used_payment[payment.pk]
+    for partner_id in sorted(set(balance) | set(credit)):
+        expected = open_total[partner_id] - credit[partner_id]
+        if balance[partner_id] != expected:
+            problems.append(
+                f"Partner {partner_id}: balance {balance[partner_id]} (invoices − credit notes − "
+                f"payments), but open invoices less credit come to {expected}."
+            )
+    return problems
+
+
+def payment_ledger_violations():
+    """The payment violations as `manage.py ledger_check` lists them (registered in apps.py)."""
+    from operations.ledger import Violation
+
+    for message in payment_violations():
+        yield Violation("payments", message)

@@ -16,10 +16,14 @@ finds what it would break.)
 from decimal import Decimal
 
 from django.db import models
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import purge_is_allowed
+
+# Payments and their allocations live beside the documents they pay.
+from operations.billing.payments import HALF_CENT, MONEY, ZERO, Allocation, Payment  # noqa: F401
 
 
 class DocumentKind(models.TextChoices):
@@ -63,10 +67,12 @@ class ImmutableQuerySet(models.QuerySet):
 
 
 class InvoiceStatus(models.TextChoices):
-    """Derived, never stored: a document never changes once issued. (Payments, when they
-    come, add "partly paid" and "paid".)"""
+    """Derived, never stored: a document never changes once issued; what is paid on it
+    comes from its allocations (operations/billing/payments.py)."""
 
     OPEN = "open", _("To pay")
+    PARTLY_PAID = "partly_paid", _("Partly paid")
+    PAID = "paid", _("Paid")
     OVERDUE = "overdue", _("Overdue")
     CREDITED = "credited", _("Cancelled by a credit note")
     ISSUED = "issued", _("Issued")  # a credit note
@@ -79,16 +85,57 @@ class DocumentQuerySet(ImmutableQuerySet):
     def credit_notes(self):
         return self.filter(kind=DocumentKind.CREDIT_NOTE)
 
+    def with_allocated(self):
+        """Annotate `allocated` (what payments and credit notes paid on an invoice) and
+        `open_amount` (its total less that), in the same query."""
+        if "allocated" in self.query.annotations:
+            return self
+        allocated = (
+            Allocation.objects.filter(invoice=models.OuterRef("pk"))
+            .order_by()
+            .values("invoice")
+            .annotate(total=models.Sum("amount"))
+            .values("total")
+        )
+        return self.annotate(
+            allocated=Coalesce(models.Subquery(allocated, output_field=MONEY), ZERO)
+        ).annotate(open_amount=models.F("total_incl_vat") - models.F("allocated"))
+
+    def with_unapplied(self):
+        """Annotate credit notes with `applied` (to invoices) and `unapplied` (the credit
+        they leave the partner), in the same query."""
+        applied = (
+            Allocation.objects.filter(credit_note=models.OuterRef("pk"))
+            .order_by()
+            .values("credit_note")
+            .annotate(total=models.Sum("amount"))
+            .values("total")
+        )
+        return self.annotate(
+            applied=Coalesce(models.Subquery(applied, output_field=MONEY), ZERO)
+        ).annotate(unapplied=models.F("total_incl_vat") - models.F("applied"))
+
+    def open(self):
+        """Invoices with something still to pay."""
+        return self.invoices().with_allocated().filter(open_amount__gt=HALF_CENT)
+
     def with_status(self, status: str, *, today=None):
         today = today or timezone.localdate()
-        invoices = models.Q(kind=DocumentKind.INVOICE)
+        if status == InvoiceStatus.ISSUED:
+            return self.filter(kind=DocumentKind.CREDIT_NOTE)
+        rows = self.invoices().with_allocated()
+        unpaid = models.Q(open_amount__gt=HALF_CENT)
+        settled = ~unpaid
         credited = models.Q(credit_note__isnull=False)
-        return self.filter(
+        not_due = models.Q(due_date__gte=today)
+        touched = models.Q(allocated__gt=HALF_CENT)
+        return rows.filter(
             {
-                InvoiceStatus.OPEN: invoices & ~credited & models.Q(due_date__gte=today),
-                InvoiceStatus.OVERDUE: invoices & ~credited & models.Q(due_date__lt=today),
-                InvoiceStatus.CREDITED: invoices & credited,
-                InvoiceStatus.ISSUED: models.Q(kind=DocumentKind.CREDIT_NOTE),
+                InvoiceStatus.OPEN: unpaid & not_due & ~touched,
+                InvoiceStatus.PARTLY_PAID: unpaid & not_due & touched,
+                InvoiceStatus.OVERDUE: unpaid & ~not_due,
+                InvoiceStatus.PAID: settled & ~credited,
+                InvoiceStatus.CREDITED: settled & credited,
             }[status]
         )
 
@@ -218,14 +265,32 @@ class BillingDocument(models.Model):
     def is_credit_note(self) -> bool:
         return self.kind == DocumentKind.CREDIT_NOTE
 
+    def paid_amount(self) -> Decimal:
+        """What payments and credit notes paid on this invoice: the `allocated` annotation
+        of `with_allocated()` when the row has it (no query), else one query."""
+        if hasattr(self, "allocated"):
+            return Decimal(self.allocated).quantize(Decimal("0.01"))
+        total = self.allocations.aggregate(total=models.Sum("amount"))["total"]
+        return Decimal(total or 0).quantize(Decimal("0.01"))
+
+    def still_due(self) -> Decimal:
+        """What is still to pay on an invoice (zero for a credit note)."""
+        if self.is_credit_note:
+            return Decimal("0.00")
+        return self.total_incl_vat - self.paid_amount()
+
     def status(self, *, today=None) -> str:
-        """Needs `credit_note` (select_related) to avoid a query per row."""
+        """Needs `credit_note` (select_related) and `with_allocated()` to avoid queries."""
         if self.is_credit_note:
             return InvoiceStatus.ISSUED
-        if getattr(self, "credit_note", None) is not None:
-            return InvoiceStatus.CREDITED
+        if self.still_due() <= 0:
+            if getattr(self, "credit_note", None) is not None:
+                return InvoiceStatus.CREDITED
+            return InvoiceStatus.PAID
         if self.due_date < (today or timezone.localdate()):
             return InvoiceStatus.OVERDUE
+        if self.paid_amount() > 0:
+            return InvoiceStatus.PARTLY_PAID
         return InvoiceStatus.OPEN
 
     def get_status_display(self) -> str:

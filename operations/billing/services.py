@@ -29,6 +29,7 @@ from operations.billing.models import (
     Invoice,
 )
 from operations.billing.money import line_amounts, totals_of
+from operations.billing.payment_services import credit_apply_to_invoice, credit_note_settle
 from operations.models import Operation, ReferenceCounter, Status
 
 logger = logging.getLogger(__name__)
@@ -164,6 +165,8 @@ def invoice_issue_for_report(*, report: Operation) -> Invoice | None:
         partner=partner,
         after=_audited(invoice),
     )
+    # The partner's credit (an overpayment, a credit note's rest) pays it at once.
+    credit_apply_to_invoice(invoice=invoice, by=report.created_by)
     _after_issue(invoice)
     return invoice
 
@@ -172,6 +175,7 @@ def credit_note_issue_for_void(
     *, report: Operation, at: datetime | None = None
 ) -> CreditNote | None:
     """Credit the invoice of a report being voided, in full; None if it had no invoice.
+    What the invoice still had open is cancelled; what was already paid becomes credit.
 
     The caller holds the partner's lock inside the transaction that voids the report. The
     credit note copies the invoice's frozen lines and totals: the same amounts, cancelled.
@@ -226,6 +230,8 @@ def credit_note_issue_for_void(
         partner=credit_note.partner_id,
         after={**_audited(credit_note), "credited_invoice": invoice.number},
     )
+    # It cancels what is still open on its invoice; the rest is the partner's credit.
+    credit_note_settle(credit_note=credit_note, by=getattr(report, "closed_by", None))
     _after_issue(credit_note)
     return credit_note
 

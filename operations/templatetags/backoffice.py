@@ -1,8 +1,10 @@
-"""Figures shown on every admin page: the unread count and the order desk."""
+"""Figures shown on every admin page: the unread count, the order desk and the
+receivables."""
 
 from django import template
 
 from operations import analytics
+from operations.billing.account import Receivables, receivables
 from operations.selectors import unread_notification_count
 
 register = template.Library()
@@ -20,3 +22,8 @@ def unread_notices(context) -> int:
 @register.simple_tag
 def order_desk() -> analytics.OrderDesk:
     return analytics.order_desk()
+
+
+@register.simple_tag
+def receivables_desk() -> Receivables:
+    return receivables()

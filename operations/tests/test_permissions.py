@@ -57,6 +57,10 @@ URLS = [
     ("get", "operations:invoice_list", None, 200, 200),
     ("get", "operations:invoice_detail", "invoice", 200, 404),
     ("get", "operations:invoice_pdf", "invoice", 200, 404),
+    # The partner's account: no id in the URL, each partner reads its own.
+    ("get", "operations:billing_account", None, 200, 200),
+    ("get", "operations:account_statement", None, 200, 200),
+    ("get", "operations:account_statement_pdf", None, 200, 200),
 ]
 
 ROLES = ["anonymous", "partner", "other_partner", "suspended_partner", "admin"]

@@ -109,6 +109,8 @@ def test_portal_pages_have_no_serious_accessibility_violation(axe_context, live_
         "/history/",
         "/stock/",
         "/stock/?q=germ&o=-copies",
+        "/billing/",
+        "/billing/statement/",
         "/account/",
         "/accounts/password_change/",
         "/no-such-page/",
@@ -152,5 +154,9 @@ def test_the_admins_own_pages_have_no_serious_accessibility_violation(
         f"/admin/catalog/book/{world['book'].pk}/change/",
         "/admin/catalog/book/import/",
         "/admin/catalog/series/",
+        "/admin/operations/payment/",
+        f"/admin/operations/payment/record/{world['partner'].pk}/",
+        f"/admin/operations/payment/account/{world['partner'].pk}/",
+        "/admin/operations/payment/receivables/",
     ]
     check_pages(page, base, paths, [1280])

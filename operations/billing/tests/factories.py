@@ -20,3 +20,20 @@ def credited_report(partner, admin, *prices_and_copies):
     report, invoice = invoiced_report(partner, *prices_and_copies, admin=admin)
     report = report_void(report=report, by=admin, reason="Wrong figures")
     return report, invoice, CreditNote.objects.get(report=report)
+
+
+def pay(partner, amount, admin, *, received_on=None, reference="", method="transfer", **kwargs):
+    """Record a payment through the service (applied oldest due first unless told)."""
+    from django.utils import timezone
+
+    from operations.billing.payment_services import payment_record
+
+    return payment_record(
+        partner=partner,
+        amount=Decimal(amount),
+        received_on=received_on or timezone.localdate(),
+        method=method,
+        reference=reference,
+        by=admin,
+        **kwargs,
+    )

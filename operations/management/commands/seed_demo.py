@@ -2,7 +2,7 @@ import heapq
 import logging
 import random
 from contextlib import contextmanager
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 from decimal import Decimal
 
 from django.conf import settings
@@ -15,7 +15,8 @@ from accounts.models import AuditEntry, Partner, User, purge_allowed
 from accounts.services import partner_create, partner_suspend
 from catalog.isbn import isbn13_check_digit
 from catalog.models import Book, Series
-from operations.billing.models import BillingDocument, BillingLine
+from operations.billing.models import Allocation, BillingDocument, BillingLine, Invoice, Payment
+from operations.billing.payment_services import payment_record
 from operations.clock import backdated
 from operations.models import (
     EventCounter,
@@ -261,6 +262,8 @@ class Command(BaseCommand):
     def _purge(self):
         AuditEntry.objects.all().delete()
         # Invoices first (their lines, credit notes, then invoices: each protects the next).
+        Allocation.objects.all().delete()
+        Payment.objects.all().delete()
         BillingLine.objects.all().delete()
         BillingDocument.objects.credit_notes().delete()
         BillingDocument.objects.all().delete()
@@ -316,6 +319,7 @@ class Command(BaseCommand):
             if state == "suspended":
                 partner_suspend(partner=partner, by=admin, reason="Fermeture pour travaux")
         self._returns(admin, now)
+        self._payments(admin, now)
         # Notices of the past were read when they came; the last weeks' are still new.
         Notification.objects.filter(operation__created_at__lt=now - timedelta(days=30)).update(
             read_at=now
@@ -454,6 +458,52 @@ class Command(BaseCommand):
         with backdated(now - timedelta(days=1)):
             return_recall(
                 partner=p2, lines=lines_for(p2, titles=1), by=admin, reason="Nouvelle édition"
+            )
+
+    def _payments(self, admin, now):
+        """Each partner pays its invoices by transfer or cheque two to four weeks after
+        they are issued, once due at the latest; one not yet due is still to pay. partner2
+        leaves its last two unpaid (overdue: first on the receivables desk); partner4 pays
+        its last invoice in part; partner1 pays its last invoice and 25 EUR more (credit,
+        which pays its next invoice)."""
+        rng = random.Random(11)  # noqa: S311 - demo data, not security
+        today = timezone.localdate()
+        partners = Partner.objects.filter(billing_documents__isnull=False).distinct()
+        for partner in partners.select_related("user").order_by("pk"):
+            invoices = list(
+                Invoice.objects.filter(partner=partner).open().order_by("issue_date", "sequence")
+            )
+            email = partner.user.email
+            for n, invoice in enumerate(invoices, start=1):
+                last = n == len(invoices)
+                received = min(invoice.issue_date + timedelta(days=rng.randint(12, 28)), today)
+                if email == "partner2@example.com" and n > len(invoices) - 2:
+                    continue
+                if last and email == "partner4@example.com":
+                    part = (invoice.open_amount / 2).quantize(Decimal("0.01"))
+                    self._pay(partner, admin, invoice, part, received, rng)
+                elif last and email == "partner1@example.com":
+                    self._pay(partner, admin, invoice, invoice.open_amount, received, rng, 25)
+                elif invoice.due_date < today:
+                    self._pay(partner, admin, invoice, invoice.open_amount, received, rng)
+
+    def _pay(self, partner, admin, invoice, amount, received, rng, extra=0):
+        method = rng.choice(["transfer", "transfer", "transfer", "cheque"])
+        if method == "transfer":
+            reference = f"VIR {invoice.number}"
+        else:
+            reference = f"CHQ {rng.randint(1000000, 9999999)}"
+        amount = Decimal(amount).quantize(Decimal("0.01"))  # SQLite sums in floats
+        at = timezone.make_aware(datetime.combine(received, time(10, 0)))
+        with backdated(at):
+            payment_record(
+                partner=partner,
+                amount=amount + extra,
+                received_on=received,
+                method=method,
+                reference=reference,
+                by=admin,
+                allocate_to={invoice.pk: amount},
             )
 
     def _report(self, partner, rng, at, admin, void_first=False):
