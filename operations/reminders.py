@@ -53,9 +53,8 @@ def overdue_invoices(*, today: date):
 
 
 def overdue_total(*, today: date) -> tuple[int, Decimal]:
-    """How many invoices are overdue and their total, incl. VAT (one query). Once payments
-    exist, the total to show is what is left to pay of them."""
-    totals = overdue_invoices(today=today).aggregate(count=Count("pk"), total=Sum("total_incl_vat"))
+    """How many invoices are overdue and what is left to pay of them (one query)."""
+    totals = overdue_invoices(today=today).aggregate(count=Count("pk"), total=Sum("open_amount"))
     return totals["count"], totals["total"] or Decimal("0.00")
 
 

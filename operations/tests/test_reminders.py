@@ -2,6 +2,7 @@
 
 import io
 from datetime import date, datetime, timedelta
+from decimal import Decimal
 
 import pytest
 from django.core.management import call_command
@@ -226,3 +227,20 @@ def test_the_ledger_check_holds_after_reminders_and_finds_a_stray_one(send, over
         key="overdue:stray:1", kind="overdue", partner=overdue.partner, operation=delivery
     )
     assert [v.check for v in check_ledger()] == ["reminder"]
+
+
+def test_the_overdue_total_is_what_is_left_to_pay(overdue, admin_user):
+    from operations.billing.payment_services import payment_record
+    from operations.billing.payments import PaymentMethod
+
+    day = overdue.due_date + timedelta(days=3)
+    paid = Decimal("1.00")
+    payment_record(
+        partner=overdue.partner,
+        amount=paid,
+        received_on=overdue.due_date,
+        method=PaymentMethod.CHEQUE,
+        reference="CHQ 1",
+        by=admin_user,
+    )
+    assert overdue_total(today=day) == (1, overdue.total_incl_vat - paid)
