@@ -68,6 +68,18 @@ def open_order_for_partner(*, partner: Partner) -> Operation | None:
     return Operation.objects.open_orders().filter(partner=partner).first()
 
 
+def open_operations_for_partner(*, partner: Partner) -> tuple[Operation | None, list[Operation]]:
+    """The partner's open order and its open returns, oldest first (one query)."""
+    mine = Operation.objects.filter(partner=partner)
+    rows = list(
+        mine.filter(
+            Q(pk__in=mine.open_orders().values("pk")) | Q(pk__in=mine.open_returns().values("pk"))
+        ).order_by("created_at", "pk")
+    )
+    open_order = next((op for op in rows if op.kind == Kind.ORDER), None)
+    return open_order, [op for op in rows if op.kind == Kind.RETURN]
+
+
 def last_report_for_partner(*, partner: Partner) -> Operation | None:
     return (
         Operation.objects.reports()
