@@ -67,7 +67,8 @@ def _shown(value):
 
 
 class ReadOnlyAdminMixin:
-    """Nothing can be added, changed or deleted here: audit rows are facts."""
+    """Nothing can be added, changed or deleted here (audit rows, reminders sent: facts);
+    with no delete permission, the admin offers no "delete selected" action either."""
 
     def has_add_permission(self, request, obj=None):
         return False

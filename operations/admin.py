@@ -24,7 +24,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
-from accounts.admin import AuditEntryInline
+from accounts.admin import AuditEntryInline, ReadOnlyAdminMixin
 from accounts.models import Partner
 from catalog.models import Book, Series
 from operations import analytics, exports
@@ -760,7 +760,7 @@ class NotificationAdmin(TamperProofActionsMixin, admin.ModelAdmin):
 
 
 @admin.register(Reminder)
-class ReminderAdmin(TamperProofActionsMixin, admin.ModelAdmin):
+class ReminderAdmin(ReadOnlyAdminMixin, TamperProofActionsMixin, admin.ModelAdmin):
     """What `manage.py send_reminders` sent: read-only, one row per reminder."""
 
     list_display = ["key", "kind", "partner", "step", "sent_at"]
@@ -768,20 +768,6 @@ class ReminderAdmin(TamperProofActionsMixin, admin.ModelAdmin):
     list_select_related = ["partner"]
     search_fields = ["key", "partner__store_name"]
     show_full_result_count = False
-
-    def get_actions(self, request):
-        actions = super().get_actions(request)
-        actions.pop("delete_selected", None)
-        return actions
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 # The partner and book admins with what the ledger knows of them (replace the plain ones).

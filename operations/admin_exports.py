@@ -11,6 +11,7 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy
 
+from accounts.admin import ReadOnlyAdminMixin
 from operations.export_models import ExportFile, export_storage
 
 
@@ -19,21 +20,14 @@ def download_url(export: ExportFile) -> str:
 
 
 @admin.register(ExportFile)
-class ExportFileAdmin(admin.ModelAdmin):
+class ExportFileAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Read-only: a task writes each row, and EXPORT_RETENTION_DAYS deletes them."""
+
     list_display = ["name", "requested_by", "requested_at", "state", "rows", "download"]
     list_display_links = None
     list_filter = ["state"]
     list_select_related = ["requested_by"]
     actions = None
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False  # EXPORT_RETENTION_DAYS deletes them
 
     @admin.display(description=gettext_lazy("file"))
     def download(self, export):

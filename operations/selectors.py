@@ -64,10 +64,6 @@ def operation_items(*, operation: Operation) -> QuerySet:
     return operation.items.select_related("book", "book__series").order_by("book__title", "pk")
 
 
-def open_order_for_partner(*, partner: Partner) -> Operation | None:
-    return Operation.objects.open_orders().filter(partner=partner).first()
-
-
 def open_operations_for_partner(*, partner: Partner) -> tuple[Operation | None, list[Operation]]:
     """The partner's open order and its open returns, oldest first (one query)."""
     mine = Operation.objects.filter(partner=partner)
@@ -300,7 +296,6 @@ class PartnerFigures:
     stock_value: Decimal  # at today's retail price
     copies_returned: int = 0  # received back by the publisher
     copies_damaged: int = 0  # of them, damaged
-    billed_due: Decimal | None = None  # invoices less credit notes, VAT included
 
     @property
     def sell_through(self) -> Decimal | None:
@@ -362,17 +357,15 @@ def _partner_row(partner: Partner, **more) -> dict:
 
 
 def _figures(row: dict, **money) -> PartnerFigures:
-    return PartnerFigures(
-        **{name: row[name] for name in _FIGURE_COLUMNS}
-        | {"stock_value": cents(row["stock_value"])}
-        | money
-    )
+    fields = {name: row[name] for name in _FIGURE_COLUMNS}
+    fields["stock_value"] = cents(row["stock_value"])
+    return PartnerFigures(**fields, **money)
 
 
 def partner_overview(*, partner: Partner) -> tuple[PartnerFigures, AccountTotals]:
     """The dashboard's figures and the partner's account totals, in one query. Revenue and
-    amount due are those of its invoices less its credit notes (what the paper says), as
-    `figures_with_billed_money` gives them."""
+    amount due are those of its invoices less its credit notes, VAT included: what the
+    paper says."""
     documents = BillingDocument.objects.all()
     row = _partner_row(
         partner,
@@ -385,12 +378,10 @@ def partner_overview(*, partner: Partner) -> tuple[PartnerFigures, AccountTotals
         **account_total_annotations(),
     )
     totals = account_totals_from(row)
-    billed_due = totals.invoiced - totals.credited
     figures = _figures(
         row,
         revenue=cents(row["invoiced_gross"]) - cents(row["credited_gross"]),
-        amount_due=billed_due,
-        billed_due=billed_due,
+        amount_due=totals.invoiced - totals.credited,
     )
     return figures, totals
 
@@ -400,26 +391,21 @@ def partner_figures(*, partner: Partner) -> PartnerFigures:
     queries whatever its history: the stock from its balances, the copies from its monthly
     rollup, and the money from its invoices and credit notes (one per report that sold
     something and per void: `ledger_check` proves they match the reports)."""
-    money = _MONEY
     row = _partner_row(partner)
     # Revenue per commission rate: each report is due at the rate recorded with it.
     sign = Case(When(kind=DocumentKind.CREDIT_NOTE, then=Value(-1)), default=Value(1))
     per_rate = (
         BillingDocument.objects.filter(partner=partner)
         .values("commission_rate")
-        .annotate(
-            revenue=Sum(sign * F("total_gross"), output_field=money),
-            billed=Sum(sign * F("total_incl_vat"), output_field=money),
-        )
-        .values_list("commission_rate", "revenue", "billed")
+        .annotate(revenue=Sum(sign * F("total_gross"), output_field=_MONEY))
+        .values_list("commission_rate", "revenue")
     )
-    revenue = due = billed_due = Decimal("0.00")
-    for rate, rate_revenue, billed in per_rate:
+    revenue = due = Decimal("0.00")
+    for rate, rate_revenue in per_rate:
         rate_revenue = cents(rate_revenue)
         revenue += rate_revenue
         due += rate_revenue * (Decimal(1) - (rate or Decimal(0)) / Decimal(100))
-        billed_due += billed
-    return _figures(row, revenue=revenue, amount_due=cents(due), billed_due=billed_due)
+    return _figures(row, revenue=revenue, amount_due=cents(due))
 
 
 # -- notifications -----------------------------------------------------------------------------

@@ -1,6 +1,6 @@
 """Reads of invoices and credit notes, scoped by partner where a partner reads them."""
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db.models import DecimalField, F, Q, QuerySet, Sum, Value
@@ -77,16 +77,6 @@ def billed_money(*, partner=None, report=None) -> BilledMoney:
         revenue=sums["gross"] - sums["gross_credited"],
         amount_due=sums["due"] - sums["due_credited"],
     )
-
-
-def figures_with_billed_money(figures, *, partner):
-    """A partner's figures whose revenue and amount due come from its invoices and credit
-    notes, so that the screen and the paper always agree (no query when `partner_figures`
-    has summed them already)."""
-    if figures.billed_due is not None:
-        return replace(figures, amount_due=figures.billed_due)
-    money = billed_money(partner=partner)
-    return replace(figures, revenue=money.revenue, amount_due=money.amount_due)
 
 
 def documents_by_report(*, report_ids) -> dict[int, list[BillingDocument]]:
