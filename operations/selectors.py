@@ -4,6 +4,7 @@ import contextlib
 from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
+from functools import partial
 
 from django.core.exceptions import ValidationError
 from django.db.models import (
@@ -42,6 +43,7 @@ from operations.models import (
     StockBalance,
     cents,
 )
+from toplivres.prepared import PreparedQuery
 
 ZERO_EUR = Value(Decimal("0.00"), output_field=DecimalField(max_digits=14, decimal_places=2))
 
@@ -98,12 +100,8 @@ class PartnerMoment:
     recalls: list[Operation]
 
 
-def partner_moment(*, partner: Partner) -> PartnerMoment:
-    """The ordering state (rules 1 and 2), the latest order, the last recorded report and the
-    recalls to ship, read in one query: each is a handful of rows, picked by the same
-    conditions as `ordering_state`, `latest_order_for_partner`, `last_report_for_partner` and
-    `open_recalls_for_partner`."""
-    mine = Operation.objects.filter(partner=partner)
+def _moment_rows(partner_id: int) -> QuerySet:
+    mine = Operation.objects.filter(partner_id=partner_id)
     awaiting = mine.deliveries_awaiting_report()
     latest_order = mine.orders().order_by("-created_at", "-pk").values("pk")[:1]
     last_report = (
@@ -111,7 +109,7 @@ def partner_moment(*, partner: Partner) -> PartnerMoment:
     )[:1]
     recalls = Q(kind=Kind.RETURN, status=Status.RECALLED)
     open_orders = mine.open_orders()
-    rows = list(
+    return (
         mine.filter(
             Q(pk__in=open_orders.values("pk"))
             | Q(pk__in=awaiting.values("pk"))
@@ -132,6 +130,18 @@ def partner_moment(*, partner: Partner) -> PartnerMoment:
         .select_related("approved_by", "delivered_by", "closed_by")
         .order_by("created_at", "pk")
     )
+
+
+# Read on every dashboard request (and each poll): compiled once, then only bound.
+_MOMENT_ROWS = PreparedQuery(_moment_rows)
+
+
+def partner_moment(*, partner: Partner) -> PartnerMoment:
+    """The ordering state (rules 1 and 2), the latest order, the last recorded report and the
+    recalls to ship, read in one query: each is a handful of rows, picked by the same
+    conditions as `ordering_state`, `latest_order_for_partner`, `last_report_for_partner` and
+    `open_recalls_for_partner`."""
+    rows = _MOMENT_ROWS(partner_id=partner.pk)
     return PartnerMoment(
         state=OrderingState.decide(
             open_orders=[op for op in rows if op.in_open_orders],
@@ -333,14 +343,14 @@ _FIGURE_COLUMNS = (
 )
 
 
-def _partner_row(partner: Partner, **more) -> dict:
+def _partner_rows(partner_id: int, **more) -> QuerySet:
     """One partner's stock (from its balances) and copies (from its monthly rollup), with
-    `more` annotations, in one query whatever its history."""
+    `more` annotations, as one row whatever its history."""
     whole = IntegerField()
     held = StockBalance.objects.held()
     months = PartnerSalesMonth.objects.all()
     return (
-        Partner.objects.filter(pk=partner.pk)
+        Partner.objects.filter(pk=partner_id)
         .annotate(
             stock_titles=_summed(held, Value(1), whole),
             stock_copies=_summed(held, F("quantity"), whole),
@@ -352,8 +362,11 @@ def _partner_row(partner: Partner, **more) -> dict:
             **more,
         )
         .values(*_FIGURE_COLUMNS, *more)
-        .get()
     )
+
+
+def _partner_row(partner: Partner, **more) -> dict:
+    return _partner_rows(partner.pk, **more).get()
 
 
 def _figures(row: dict, **money) -> PartnerFigures:
@@ -362,13 +375,10 @@ def _figures(row: dict, **money) -> PartnerFigures:
     return PartnerFigures(**fields, **money)
 
 
-def partner_overview(*, partner: Partner) -> tuple[PartnerFigures, AccountTotals]:
-    """The dashboard's figures and the partner's account totals, in one query. Revenue and
-    amount due are those of its invoices less its credit notes, VAT included: what the
-    paper says."""
+def _overview_rows(partner_id: int) -> QuerySet:
     documents = BillingDocument.objects.all()
-    row = _partner_row(
-        partner,
+    return _partner_rows(
+        partner_id,
         invoiced_gross=_summed(
             documents.filter(kind=DocumentKind.INVOICE), F("total_gross"), _MONEY
         ),
@@ -377,6 +387,16 @@ def partner_overview(*, partner: Partner) -> tuple[PartnerFigures, AccountTotals
         ),
         **account_total_annotations(),
     )
+
+
+_OVERVIEW_ROWS = PreparedQuery(_overview_rows)
+
+
+def partner_overview(*, partner: Partner) -> tuple[PartnerFigures, AccountTotals]:
+    """The dashboard's figures and the partner's account totals, in one query. Revenue and
+    amount due are those of its invoices less its credit notes, VAT included: what the
+    paper says."""
+    [row] = _OVERVIEW_ROWS(partner_id=partner.pk)
     totals = account_totals_from(row)
     figures = _figures(
         row,
@@ -424,13 +444,20 @@ def unread_notification_count(*, user) -> int:
     return notifications_for(user=user, unread_only=True).count()
 
 
+def _unread_rows(user_id: int, *, limit: int) -> QuerySet:
+    unread = notifications_for(user=user_id, unread_only=True)
+    return unread.annotate(unread_total=Window(Count("pk")))[:limit]
+
+
+_UNREAD_ROWS: dict[int, PreparedQuery] = {}
+
+
 def unread_notices(*, user, limit: int) -> tuple[list, int]:
     """The `limit` newest unread notices and how many are unread in all, in one query."""
-    rows = list(
-        notifications_for(user=user, unread_only=True).annotate(unread_total=Window(Count("pk")))[
-            :limit
-        ]
-    )
+    prepared = _UNREAD_ROWS.get(limit)
+    if prepared is None:
+        prepared = _UNREAD_ROWS[limit] = PreparedQuery(partial(_unread_rows, limit=limit))
+    rows = prepared(user_id=user.pk)
     return rows, (rows[0].unread_total if rows else 0)
 
 

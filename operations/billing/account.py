@@ -17,6 +17,7 @@ from django.utils import timezone
 from accounts.models import Partner
 from operations.billing.models import BillingDocument, DocumentKind, Invoice
 from operations.billing.payments import MONEY, ZERO, Allocation, Payment
+from toplivres.prepared import PreparedQuery
 
 CENT = Decimal("0.01")
 NOTHING = Decimal("0.00")
@@ -34,8 +35,16 @@ def open_amount(invoice: BillingDocument) -> Decimal:
 def open_invoices(*, partner) -> list[BillingDocument]:
     """The partner's invoices with something to pay, oldest due first, each with
     `open_amount` and `allocated` (one query)."""
-    rows = Invoice.objects.filter(partner=partner).open().select_related("credit_note")
-    return list(rows.order_by("due_date", "issue_date", "sequence", "pk"))
+    return _OPEN_INVOICES(partner_id=getattr(partner, "pk", partner))
+
+
+def _open_invoice_rows(partner_id: int) -> QuerySet:
+    rows = Invoice.objects.filter(partner_id=partner_id).open().select_related("credit_note")
+    return rows.order_by("due_date", "issue_date", "sequence", "pk")
+
+
+# Read on every dashboard request: compiled once, then only bound.
+_OPEN_INVOICES = PreparedQuery(_open_invoice_rows)
 
 
 @dataclass(frozen=True)
