@@ -94,7 +94,11 @@ class Book(models.Model):
             models.CheckConstraint(condition=models.Q(price__gt=0), name="book_price_positive"),
             models.CheckConstraint(condition=Exact(Length("isbn"), 13), name="book_isbn_13"),
         ]
-        indexes = [models.Index(fields=["series", "volume_number"])]
+        indexes = [
+            models.Index(fields=["series", "volume_number"]),
+            # Title order (the catalogue's and the stock tables'), read a page at a time.
+            models.Index(fields=["title", "id"], name="book_title_order"),
+        ]
 
     def __str__(self):
         return f"{self.title} ({self.isbn})"

@@ -21,8 +21,10 @@ from django.db.models import (
     QuerySet,
     Subquery,
     Sum,
+    Value,
 )
 from django.db.models.functions import Coalesce, TruncMonth
+from django.db.models.lookups import GreaterThan
 from django.utils import timezone
 
 from accounts.models import Partner
@@ -187,9 +189,15 @@ def _value_per_partner(partner_ids) -> dict[int, Decimal]:
     return {row["partner_id"]: row["value"] for row in rows}
 
 
+# `held + 0 > 0`: the rows of `held > 0`, read without the index on held, so that a page in
+# title order walks the books' title index and stops with the page (SQLite would otherwise
+# take every book held through that index and sort them all).
+_HOLDING = GreaterThan(F("held") + Value(0), 0)
+
+
 def _books_held(filters: StockFilters) -> QuerySet:
     """The per-book rollup rows with copies held, within the filters that name books."""
-    books = BookStockTotal.objects.filter(held__gt=0)
+    books = BookStockTotal.objects.filter(_HOLDING)
     if filters.series_id:
         books = books.filter(book__series_id=filters.series_id)
     if filters.book_id:
@@ -204,7 +212,7 @@ def _books_held(filters: StockFilters) -> QuerySet:
 
 def _partners_holding(filters: StockFilters) -> QuerySet:
     """The per-partner rollup rows with copies held, searched by store name or city."""
-    partners = PartnerStockTotal.objects.filter(held__gt=0)
+    partners = PartnerStockTotal.objects.filter(_HOLDING)
     query = (filters.query or "").strip()
     if query:
         partners = partners.filter(
