@@ -264,6 +264,7 @@ class PartnerAdmin(ServiceActionsMixin, TamperProofActionsMixin, admin.ModelAdmi
     list_filter = [StatusFilter, "city"]
     search_fields = ["store_name", "city", "user__email", "contact_name"]
     list_select_related = ["user"]
+    list_per_page = 50  # a page of stores, as the stock and sales tables show
     actions = ["resend_invitation", "suspend", "reactivate"]
     inlines = [PartnerAuditEntryInline]
     add_form = PartnerCreationForm

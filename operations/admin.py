@@ -29,7 +29,14 @@ from accounts.models import Partner
 from catalog.models import Book, Series
 from operations import analytics, exports
 from operations.admin_exports import download_url
-from operations.admin_list import BookFilter, CappedCountPaginator, CreatedFilter, search_condition
+from operations.admin_list import (
+    BookFilter,
+    CappedCountPaginator,
+    CreatedFilter,
+    PartnerFilter,
+    PartnerPicker,
+    search_condition,
+)
 from operations.admin_returns import ReturnsAdminMixin
 from operations.admin_statements import StatementsAdminMixin
 from operations.billing import admin_payments  # noqa: F401  (registers payments)
@@ -109,7 +116,13 @@ class OperationAdmin(
 ):
     list_display = ["reference", "kind", "status", "partner", "created_at", "counts_in_stock"]
     list_display_links = ["reference"]
-    list_filter = ["kind", "status", "partner", ("created_at", CreatedFilter), BookFilter]
+    list_filter = [
+        "kind",
+        "status",
+        ("partner", PartnerFilter),
+        ("created_at", CreatedFilter),
+        BookFilter,
+    ]
     list_select_related = ["partner"]
     # The search and its limits: see operations.admin_list (never a join to the items).
     search_fields = ["reference"]
@@ -202,7 +215,22 @@ class OperationAdmin(
     def get_search_results(self, request, queryset, search_term):
         if not search_term.strip():
             return queryset, False
-        return queryset.filter(search_condition(search_term)), False
+        return queryset.filter(search_condition(search_term, request)), False
+
+    @property
+    def media(self):
+        # The partner filter's picker: select2 from the admin's own static files.
+        return super().media + PartnerPicker().media
+
+    def get_paginator(self, request, queryset, per_page, orphans=0, allow_empty_first_page=True):
+        # A filter on common books counts fewer rows (see `holding_books`).
+        return self.paginator(
+            queryset,
+            per_page,
+            orphans,
+            allow_empty_first_page,
+            limit=getattr(request, "operations_count_limit", None),
+        )
 
     # -- actions, each through a service, one message per refused row -------------------------
 
@@ -556,6 +584,7 @@ class StockFilterForm(forms.Form):
         label=gettext_lazy("Partner"),
         queryset=Partner.objects.order_by("store_name"),
         required=False,
+        widget=PartnerPicker(),
     )
     book = forms.ModelChoiceField(
         queryset=Book.objects.all(), required=False, widget=forms.HiddenInput
@@ -609,6 +638,7 @@ class SalesFilterForm(forms.Form):
         label=gettext_lazy("Partner"),
         queryset=Partner.objects.order_by("store_name"),
         required=False,
+        widget=PartnerPicker(),
     )
     days = forms.IntegerField(
         label=gettext_lazy("Slow movers: days without a sale"),

@@ -14,10 +14,12 @@ import contextlib
 import re
 from datetime import datetime, time, timedelta
 
+from django import forms
 from django.contrib import admin
+from django.contrib.admin.widgets import AutocompleteSelect
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy
@@ -25,9 +27,11 @@ from django.utils.translation import gettext_lazy
 from accounts.models import Partner
 from catalog.isbn import normalize_isbn
 from catalog.models import Book
-from operations.models import REFERENCE_PREFIXES, Item
+from operations.models import REFERENCE_PREFIXES, Item, Operation
 
 COUNT_LIMIT = 10_000  # rows counted at most under the list (100 pages of 100)
+RARE_LINES = 1_000  # lines of the books searched up to which those lines are read first
+COMMON_COUNT_LIMIT = 500  # rows counted at most for books with more lines (5 pages)
 BOOK_SEARCH_LIMIT = 200  # books matched by a title, looked up in the items
 PARTNER_SEARCH_LIMIT = 200  # partners matched by a name or e-mail
 _PREFIXES = "|".join(sorted(REFERENCE_PREFIXES.values()))
@@ -36,17 +40,23 @@ _REFERENCE_START = re.compile(rf"({_PREFIXES})(-[0-9-]*)?")  # ORD, ORD-2026, OR
 
 
 class CappedCountPaginator(Paginator):
-    """Counts the rows up to `COUNT_LIMIT` (SELECT COUNT(*) over a LIMIT subquery): past
-    it, `capped` is true and the pages stop there; the filters narrow the list further."""
+    """Counts the rows up to a limit (`COUNT_LIMIT` unless told; SELECT COUNT(*) over a LIMIT
+    subquery): past it, `capped` is true and the pages stop there; the filters narrow the
+    list further."""
 
     capped = False
 
+    def __init__(self, *args, limit: int | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.limit = limit
+
     @cached_property
     def count(self):
-        # Any COUNT_LIMIT + 1 rows will do: no ORDER BY, so the database picks the cheapest.
-        counted = self.object_list.order_by()[: COUNT_LIMIT + 1].count()
-        self.capped = counted > COUNT_LIMIT
-        return min(counted, COUNT_LIMIT)
+        limit = self.limit or COUNT_LIMIT
+        # Any limit + 1 rows will do: no ORDER BY, so the database picks the cheapest.
+        counted = self.object_list.order_by()[: limit + 1].count()
+        self.capped = counted > limit
+        return min(counted, limit)
 
 
 def books_matching(term: str):
@@ -61,17 +71,27 @@ def books_matching(term: str):
     return list(books.values_list("pk", flat=True)[:BOOK_SEARCH_LIMIT])
 
 
-def holding_books(book_ids) -> Q:
-    """Operations with a line of one of these books: a semi-join (`id IN (SELECT operation_id
-    ...)`), so that an operation is listed once, without a join nor DISTINCT.
+def holding_books(book_ids, request=None) -> Q:
+    """Operations with a line of one of these books, each listed once (no join, no DISTINCT),
+    by one of two plans picked from how many lines the books have (at most `RARE_LINES + 1`
+    read on the items' book index):
 
-    Not a correlated EXISTS: SQLite runs that one by walking every operation newest first
-    and probing its items, so counting a rare book read the whole table; the IN starts from
-    the items' book index and reads only the matching lines (EXPLAIN QUERY PLAN)."""
-    return Q(pk__in=Item.objects.filter(book_id__in=book_ids).values("operation_id"))
+    - a few: a semi-join, `id IN (SELECT operation_id ...)`, which starts from the book
+      index and reads only those lines (a correlated EXISTS would walk every operation to
+      find a rare book's few);
+    - many: a correlated EXISTS, which walks the operations newest first and probes each
+      one's items, stopping with the page (reading every line of common books would take
+      longer as the history grows). The list then counts at most `COMMON_COUNT_LIMIT` rows,
+      told to the paginator through `request`."""
+    lines = Item.objects.filter(book_id__in=book_ids).order_by()
+    if lines[: RARE_LINES + 1].count() <= RARE_LINES:
+        return Q(pk__in=lines.values("operation_id"))
+    if request is not None:
+        request.operations_count_limit = COMMON_COUNT_LIMIT
+    return Q(Exists(lines.filter(operation_id=OuterRef("pk"))))
 
 
-def search_condition(term: str) -> Q:
+def search_condition(term: str, request=None) -> Q:
     """What the search box matches: a reference from its start, a partner's store name or
     e-mail, and, when the term is an ISBN, the operations holding that book."""
     term = term.strip()
@@ -94,8 +114,60 @@ def search_condition(term: str) -> Q:
         isbn = normalize_isbn(term)
         book_ids = list(Book.objects.filter(isbn=isbn).values_list("pk", flat=True))
         if book_ids:
-            condition |= holding_books(book_ids)
+            condition |= holding_books(book_ids, request)
     return condition
+
+
+class PartnerPicker(AutocompleteSelect):
+    """A partner field that looks partners up as the admin types (the admin's autocomplete
+    over the partners' search fields) instead of listing every partner on each page: it
+    renders the same with 50 partners or 5,000. A value that is not a key shows nothing
+    selected (the form or the list says why)."""
+
+    def __init__(self, attrs=None):
+        super().__init__(Operation._meta.get_field("partner"), admin.site, attrs=attrs)
+
+    def optgroups(self, name, value, attr=None):
+        keys = [str(v) for v in value if str(v).isdigit() and len(str(v)) < 19]
+        return super().optgroups(name, keys, attr)
+
+
+class _PartnerPick(forms.Form):
+    partner__id__exact = forms.ModelChoiceField(
+        label=gettext_lazy("Partner"),
+        queryset=Partner.objects.all(),
+        required=False,
+        widget=PartnerPicker(attrs={"id": "partner-filter-input"}),
+    )
+
+
+class PartnerFilter(admin.RelatedFieldListFilter):
+    """The operations of one partner, picked by typing its name (see `PartnerPicker`); the
+    query parameter stays `partner__id__exact`, so links to a partner's operations hold."""
+
+    template = "admin/operations/operation/partner_filter.html"
+
+    def field_choices(self, field, request, model_admin):
+        return []  # no list of every partner: the picker looks them up
+
+    def has_output(self):
+        return True
+
+    def choices(self, changelist):
+        value = self.lookup_val[-1] if isinstance(self.lookup_val, list) else self.lookup_val
+        yield {
+            "form": _PartnerPick(initial={self.lookup_kwarg: value}),
+            "value": value,
+            "clear_query_string": changelist.get_query_string(
+                remove=[self.lookup_kwarg, self.lookup_kwarg_isnull]
+            ),
+            "hidden": [
+                (key, item)
+                for key, values in changelist.params.items()
+                if key not in (self.lookup_kwarg, self.lookup_kwarg_isnull)
+                for item in (values if isinstance(values, list) else [values])
+            ],
+        }
 
 
 class BookFilter(admin.ListFilter):
@@ -132,7 +204,7 @@ class BookFilter(admin.ListFilter):
     def queryset(self, request, queryset):
         if not self.value:
             return queryset
-        return queryset.filter(holding_books(books_matching(self.value)))
+        return queryset.filter(holding_books(books_matching(self.value), request))
 
 
 class CreatedFilter(admin.DateFieldListFilter):
