@@ -101,7 +101,7 @@ class RecallForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.rows = rows
         for row in rows:
-            free = row.quantity - row.reserved
+            free = row.stock.free
             self.fields[f"copies_{row.book_id}"] = forms.IntegerField(
                 label=_("%(title)s (%(free)s free of %(held)s held)")
                 % {"title": row.book.title, "free": free, "held": row.quantity},
@@ -374,7 +374,7 @@ class ReturnsAdminMixin:
                 _("%(partner)s: %(free)s of %(held)s copies free")
                 % {
                     "partner": row.partner,
-                    "free": row.quantity - row.reserved,
+                    "free": row.stock.free,
                     "held": row.quantity,
                 }
                 for row in holders

@@ -324,7 +324,7 @@ class ReportForm(OneValuePerFieldMixin, forms.Form):
             raise forms.ValidationError(tampered)
         for row in self.stock_rows:
             # Copies in an open return are set aside: not for sale (rule 3).
-            pk, held = row["book_id"], row["quantity"] - row.get("reserved", 0)
+            pk, held = row["book_id"], row["free"]
             sold_name, shelf_name = f"sold_{pk}", f"shelf_{pk}"
             if sold_name in self.errors or shelf_name in self.errors:
                 continue
@@ -376,7 +376,6 @@ class ReportForm(OneValuePerFieldMixin, forms.Form):
         return [
             {
                 **row,
-                "free": row["quantity"] - row.get("reserved", 0),
                 "sold_field": self[f"sold_{row['book_id']}"],
                 "shelf_field": self[f"shelf_{row['book_id']}"],
             }

@@ -14,7 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from catalog.isbn import normalize_isbn
 from catalog.models import Book
 from operations.billing.money import amount_due_for
-from operations.models import StockBalance, cents
+from operations.models import Stock, StockBalance, cents
 from operations.services import Line
 from operations.till_import import MAX_BYTES, TillPreview, read_table, till_preview
 from toplivres.forms import OneValuePerFieldMixin
@@ -111,7 +111,7 @@ def draft_summary(*, partner, lines: dict[int, int], rows: dict[int, dict]) -> d
                 }
             )
             continue
-        free = row["quantity"] - row["reserved"]
+        free = row["free"]
         problem = None
         if sold > free:
             problem = _("You hold %(held)s for sale: you cannot report %(sold)s sold.") % {
@@ -177,30 +177,30 @@ class ScanForm(OneValuePerFieldMixin, forms.Form):
                 _("No book with ISBN %(isbn)s in the catalogue: nothing was added.")
                 % {"isbn": isbn}
             )
-        held, reserved = (
-            StockBalance.objects.filter(partner=self.partner, book=book)
-            .values_list("quantity", "reserved")
-            .first()
-        ) or (0, 0)
+        stocks = StockBalance.objects.stock_of(partner=self.partner, book_ids=[book.pk])
+        stock = stocks.get(book.pk, Stock())
         sold = self.draft.lines.get(book.pk, 0)
-        if held <= 0:
+        words = stock.refusal(
+            sold + 1,
+            none=_("You hold no copies of %(title)s: nothing was added."),
+            reserved=_(
+                "%(title)s: you hold %(held)s copies, %(reserved)s of them set aside for a "
+                "return, and the report already has %(sold)s sold: nothing was added."
+            ),
+            short=_(
+                "%(title)s: you hold %(held)s copies and the report already has %(sold)s "
+                "sold: nothing was added."
+            ),
+        )
+        if words is not None:
             raise forms.ValidationError(
-                _("You hold no copies of %(title)s: nothing was added.") % {"title": book.title}
-            )
-        if sold + 1 > held - reserved:
-            words = (
-                _(
-                    "%(title)s: you hold %(held)s copies, %(reserved)s of them set aside for a "
-                    "return, and the report already has %(sold)s sold: nothing was added."
-                )
-                if reserved
-                else _(
-                    "%(title)s: you hold %(held)s copies and the report already has %(sold)s "
-                    "sold: nothing was added."
-                )
-            )
-            raise forms.ValidationError(
-                words % {"title": book.title, "held": held, "reserved": reserved, "sold": sold}
+                words
+                % {
+                    "title": book.title,
+                    "held": stock.held,
+                    "reserved": stock.reserved,
+                    "sold": sold,
+                }
             )
         self.book = book
         return isbn

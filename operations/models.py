@@ -503,19 +503,19 @@ class Operation(models.Model):
         """Lines taking more copies than held minus reserved (reports and returns alike),
         each refused in the words given: none held, some reserved, or too few held."""
         errors = []
-        stock = StockBalance.objects.stock_of(partner=self.partner)
+        stocks = StockBalance.objects.stock_of(partner=self.partner)
         for line in self.lines:
             copies = -line.quantity
-            held, set_aside = stock.get(line.book_id, (0, 0))
-            if copies <= held - set_aside:
+            stock = stocks.get(line.book_id, Stock())
+            words = stock.refusal(copies, none=none, reserved=reserved, short=short)
+            if words is None:
                 continue
-            words = none if held <= 0 else reserved if set_aside else short
             errors.append(
                 words
                 % {
                     "title": line.book.title,
-                    "held": held,
-                    "reserved": set_aside,
+                    "held": stock.held,
+                    "reserved": stock.reserved,
                     "sold": copies,
                     "copies": copies,
                 }
@@ -639,18 +639,59 @@ class Item(models.Model):
         return self.requested - self.copies
 
 
+@dataclass(frozen=True)
+class Stock:
+    """Copies a partner holds of one book, and those of them that its open returns reserve.
+
+    The one definition of free copies (rules 3 and 10): what a sales report may sell or a
+    return may list is what is held minus what open returns reserve. `FREE` says the same
+    in SQL for rows read with `StockBalance.objects.with_free()`.
+    """
+
+    held: int = 0
+    reserved: int = 0
+
+    @property
+    def free(self) -> int:
+        return self.held - self.reserved
+
+    def refusal(self, copies: int, *, none, reserved, short):
+        """The words refusing to take `copies` from this stock, or None when the free copies
+        cover them: `none` when no copy is held, `reserved` when open returns set some
+        aside, `short` when too few are held."""
+        if copies <= self.free:
+            return None
+        if self.held <= 0:
+            return none
+        return reserved if self.reserved else short
+
+
+# Stock.free in SQL, for `.values()` reads.
+FREE = models.F("quantity") - models.F("reserved")
+
+
 class StockBalanceQuerySet(models.QuerySet):
     def held(self):
         return self.filter(quantity__gt=0)
+
+    def with_free(self):
+        """Each row also carries `free`: copies held and not reserved (Stock.free)."""
+        return self.annotate(free=FREE)
 
     def held_by(self, *, partner) -> dict[int, int]:
         """{book_id: copies held} for every book the partner holds (one indexed query)."""
         return dict(self.held().filter(partner=partner).values_list("book_id", "quantity"))
 
-    def stock_of(self, *, partner) -> dict[int, tuple[int, int]]:
-        """{book_id: (copies held, copies reserved by open returns)} (one indexed query)."""
-        rows = self.held().filter(partner=partner).values_list("book_id", "quantity", "reserved")
-        return {book_id: (held, reserved) for book_id, held, reserved in rows}
+    def stock_of(self, *, partner, book_ids=None) -> dict[int, Stock]:
+        """{book_id: Stock} for every book the partner holds, or for those of `book_ids` it
+        holds (one indexed query). A book not held is missing: read it as `Stock()`."""
+        rows = self.held().filter(partner=partner)
+        if book_ids is not None:
+            rows = rows.filter(book_id__in=book_ids)
+        return {
+            book_id: Stock(held, reserved)
+            for book_id, held, reserved in rows.values_list("book_id", "quantity", "reserved")
+        }
 
 
 class StockBalance(models.Model):
@@ -720,6 +761,11 @@ class StockBalance(models.Model):
 
     def __str__(self):
         return f"{self.partner_id}/{self.book_id}: {self.quantity}"
+
+    @property
+    def stock(self) -> Stock:
+        """Copies held and reserved, as a Stock (its `free` copies)."""
+        return Stock(self.quantity, self.reserved)
 
 
 class Notification(models.Model):

@@ -118,7 +118,7 @@ def return_bulk_recall(*, book: Book, by: User, reason: str = "") -> BulkRecall:
         with transaction.atomic():
             locked = partner_lock(partner_id=partner.pk)
             current = StockBalance.objects.get(pk=balance.pk)
-            available = current.quantity - current.reserved
+            available = current.stock.free
             if available <= 0:
                 skipped.append((partner, _("every copy is already in an open return")))
                 continue

@@ -179,10 +179,11 @@ _VALUE = ExpressionWrapper(
 
 
 def stock_for_partner(*, partner: Partner) -> QuerySet:
-    """Per book held: copies, reserved copies, retail value at today's price, last delivery
-    and last sale (from the stored balance)."""
+    """Per book held: copies, reserved copies, free copies, retail value at today's price,
+    last delivery and last sale (from the stored balance)."""
     return (
         StockBalance.objects.held()
+        .with_free()
         .filter(partner=partner)
         .values(
             "book_id",
@@ -193,6 +194,7 @@ def stock_for_partner(*, partner: Partner) -> QuerySet:
             "book__series__name",
             "quantity",
             "reserved",
+            "free",
             "last_delivery_at",
             "last_sale_at",
         )
@@ -566,14 +568,12 @@ def return_candidates(*, partner: Partner, months: int) -> list[dict]:
     limit = now - timedelta(days=round(months * 30.44))
     rows = []
     for row in stock_for_partner(partner=partner):
-        free = row["quantity"] - row["reserved"]
-        if free <= 0:
+        if row["free"] <= 0:
             continue
         since = row["last_sale_at"] or row["last_delivery_at"]
         rows.append(
             {
                 **row,
-                "free": free,
                 "shelf_since": since,
                 "shelf_months": int((now - since).days / 30.44) if since else None,
                 "suggested": since is not None and since < limit,

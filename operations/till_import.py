@@ -23,7 +23,7 @@ from django.utils.translation import gettext as _
 
 from catalog.isbn import normalize_isbn
 from catalog.models import Book
-from operations.models import StockBalance
+from operations.models import Stock, StockBalance
 
 MAX_BYTES = 2 * 1024 * 1024
 MAX_ROWS = 5000
@@ -273,7 +273,7 @@ def till_preview(*, partner, rows: list[list[str]]) -> TillPreview:
     books = {
         book.isbn: book for book in Book.objects.filter(isbn__in=list(wanted)).only("isbn", "title")
     }
-    stock = StockBalance.objects.stock_of(partner=partner)
+    stocks = StockBalance.objects.stock_of(partner=partner)
     for isbn, found in wanted.items():
         lines = [line for line, _n in found]
         copies = sum(copies for _line, copies in found)
@@ -282,21 +282,25 @@ def till_preview(*, partner, rows: list[list[str]]) -> TillPreview:
             reason = _("no book with this ISBN in the catalogue")
             preview.refused.append(Refused(lines, raw_isbn[isbn], reason))
             continue
-        held, reserved = stock.get(book.pk, (0, 0))
-        if held <= 0:
-            reason = _("you hold no copies of %(title)s") % {"title": book.title}
-        elif copies > held - reserved:
-            if reserved:
-                reason = _(
-                    "%(copies)s copies of %(title)s sold, but you hold %(held)s, %(reserved)s "
-                    "of them set aside for a return"
-                )
-            else:
-                reason = _("%(copies)s copies of %(title)s sold, but you hold %(held)s")
-            reason %= {"copies": copies, "title": book.title, "held": held, "reserved": reserved}
-        else:
+        stock = stocks.get(book.pk, Stock())
+        reason = stock.refusal(
+            copies,
+            none=_("you hold no copies of %(title)s"),
+            reserved=_(
+                "%(copies)s copies of %(title)s sold, but you hold %(held)s, %(reserved)s "
+                "of them set aside for a return"
+            ),
+            short=_("%(copies)s copies of %(title)s sold, but you hold %(held)s"),
+        )
+        if reason is None:
             preview.accepted.append(Accepted(book.pk, book.title, isbn, copies, lines))
             continue
+        reason %= {
+            "copies": copies,
+            "title": book.title,
+            "held": stock.held,
+            "reserved": stock.reserved,
+        }
         preview.refused.append(Refused(lines, raw_isbn[isbn], reason))
     preview.accepted.sort(key=lambda line: line.lines[0])
     preview.refused.sort(key=lambda line: line.lines[0])

@@ -234,7 +234,7 @@ def _draft_lines(partner, draft) -> list[dict]:
                 "book_id": pk,
                 "title": row["book__title"] if row else "",
                 "isbn": row["book__isbn"] if row else "",
-                "free": row["quantity"] - row["reserved"] if row else 0,
+                "free": row["free"] if row else 0,
                 "sold": sold,
             }
         )
