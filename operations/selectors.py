@@ -466,19 +466,29 @@ def unread_notices(*, user, limit: int) -> tuple[list, int]:
 # -- portal --------------------------------------------------------------------------------
 
 
+def _lines_total(expression, output_field, zero) -> Coalesce:
+    """Σ expression over the operation's own lines (correlated on OuterRef("pk")): read for
+    the rows of the page only, never by grouping the whole history."""
+    lines = (
+        Item.objects.filter(operation_id=OuterRef("pk"))
+        .order_by()
+        .values("operation_id")
+        .annotate(total=Sum(expression, output_field=output_field))
+        .values("total")
+    )
+    return Coalesce(Subquery(lines, output_field=output_field), zero)
+
+
 def operation_history_for_partner(*, partner: Partner) -> QuerySet:
-    """The partner's orders and reports, newest first, each with its copies and amount."""
+    """The partner's orders and reports, newest first, each with its copies and amount: the
+    page walks the partner's newest-first index and sums the lines of its own rows, and the
+    count reads no line."""
+    money = DecimalField(max_digits=14, decimal_places=2)
     return (
         Operation.objects.filter(partner=partner)
         .annotate(
-            copies=Coalesce(Sum(Abs("items__quantity")), Value(0), output_field=IntegerField()),
-            amount=Coalesce(
-                Sum(
-                    Abs("items__quantity") * F("items__unit_price"),
-                    output_field=DecimalField(max_digits=14, decimal_places=2),
-                ),
-                ZERO_EUR,
-            ),
+            copies=_lines_total(Abs("quantity"), IntegerField(), Value(0)),
+            amount=_lines_total(Abs("quantity") * F("unit_price"), money, ZERO_EUR),
         )
         .order_by("-created_at", "-pk")
     )

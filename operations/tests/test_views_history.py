@@ -2,6 +2,8 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -109,6 +111,21 @@ def test_htmx_filtering_returns_the_results_fragment(partner_client, history):
     assert body.lstrip().startswith('<div id="history-results"')
     assert history["report"].reference in body
     assert history["pending"].reference not in body
+
+
+def test_each_row_sums_its_own_lines_and_the_count_reads_none(partner_client, partner, book):
+    other = BookFactory(title="Germinal", price=Decimal("8.00"))
+    order = delivered_order(partner, (book, 3), (other, 2))
+    report = submit_report(partner, (book, 1), (other, 2))
+    with CaptureQueriesContext(connection) as queries:
+        response = partner_client.get(URL)
+    rows = {op.pk: (op.copies, op.amount) for op in response.context["page"]}
+    assert rows == {
+        order.pk: (5, Decimal("53.50")),  # 3 × 12.50 + 2 × 8.00
+        report.pk: (3, Decimal("28.50")),  # sold lines count as copies, not as -3
+    }
+    [count] = [q["sql"] for q in queries if q["sql"].startswith("SELECT COUNT(*)")]
+    assert "operations_item" not in count and "GROUP BY" not in count
 
 
 def test_history_is_paginated_and_pages_keep_the_filters(partner_client, partner, admin_user):
