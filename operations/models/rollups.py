@@ -1,0 +1,164 @@
+"""Totals per book, per partner and per month, kept beside the stock balances."""
+
+from decimal import Decimal
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+# -- rollups: totals kept beside the balance, in the same transaction -----------------------
+#
+# Written by `operations.rollups.rollups_apply` wherever `balance_apply` runs (and by
+# `balance_reserve` for copies reserved); `manage.py ledger_check` proves each equals the
+# ledger. They let the back office read one row per book, per partner, or per month instead of
+# grouping every balance or every item. A cache goes with its book or partner (CASCADE): the
+# items and balances are what protect them from deletion.
+
+
+class BookStockTotal(models.Model):
+    """One book across partners: copies held, reserved, delivered, sold, and how many partners
+    hold it."""
+
+    book = models.OneToOneField(
+        "catalog.Book",
+        on_delete=models.CASCADE,
+        related_name="stock_total",
+        verbose_name=_("book"),
+    )
+    held = models.IntegerField(_("copies held"), default=0)
+    reserved = models.IntegerField(_("copies reserved"), default=0)
+    delivered = models.IntegerField(_("copies delivered"), default=0)
+    sold = models.IntegerField(_("copies sold"), default=0)
+    partners = models.IntegerField(_("partners holding"), default=0)
+
+    class Meta:
+        verbose_name = _("stock per book")
+        verbose_name_plural = _("stock per book")
+        indexes = [
+            models.Index(
+                fields=["held"], condition=models.Q(held__gt=0), name="book_stock_total_held"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.book_id}: {self.held}"
+
+
+class PartnerStockTotal(models.Model):
+    """One partner across books: copies held and titles held."""
+
+    partner = models.OneToOneField(
+        "accounts.Partner",
+        on_delete=models.CASCADE,
+        related_name="stock_total",
+        verbose_name=_("partner"),
+    )
+    held = models.IntegerField(_("copies held"), default=0)
+    titles = models.IntegerField(_("titles held"), default=0)
+
+    class Meta:
+        verbose_name = _("stock per partner")
+        verbose_name_plural = _("stock per partner")
+
+    def __str__(self):
+        return f"{self.partner_id}: {self.held}"
+
+
+class PartnerSalesMonth(models.Model):
+    """One partner's month (local time): copies delivered (dated by delivery), sold and their
+    retail revenue (dated by the report), returned and damaged (dated by the receipt). A void
+    takes its report back out of the report's month."""
+
+    partner = models.ForeignKey(
+        "accounts.Partner",
+        on_delete=models.CASCADE,
+        related_name="sales_months",
+        verbose_name=_("partner"),
+    )
+    month = models.DateField(_("month"))
+    delivered = models.IntegerField(_("copies delivered"), default=0)
+    sold = models.IntegerField(_("copies sold"), default=0)
+    revenue = models.DecimalField(
+        _("revenue at retail"), max_digits=14, decimal_places=2, default=Decimal("0.00")
+    )
+    returned = models.IntegerField(_("copies returned"), default=0)
+    damaged = models.IntegerField(_("copies damaged"), default=0)
+
+    class Meta:
+        verbose_name = _("partner's sales per month")
+        verbose_name_plural = _("partners' sales per month")
+        constraints = [
+            models.UniqueConstraint(fields=["partner", "month"], name="partner_sales_month_unique")
+        ]
+        indexes = [models.Index(fields=["month", "partner"], name="partner_sales_month_month")]
+
+    def __str__(self):
+        return f"{self.partner_id} {self.month:%Y-%m}: {self.sold}"
+
+
+class BookSalesMonth(models.Model):
+    """One book's month (local time, dated by the report): copies sold across partners and
+    their retail revenue. A void takes its report back out."""
+
+    book = models.ForeignKey(
+        "catalog.Book",
+        on_delete=models.CASCADE,
+        related_name="sales_months",
+        verbose_name=_("book"),
+    )
+    month = models.DateField(_("month"))
+    sold = models.IntegerField(_("copies sold"), default=0)
+    revenue = models.DecimalField(
+        _("revenue at retail"), max_digits=14, decimal_places=2, default=Decimal("0.00")
+    )
+
+    class Meta:
+        verbose_name = _("book's sales per month")
+        verbose_name_plural = _("books' sales per month")
+        constraints = [
+            models.UniqueConstraint(fields=["book", "month"], name="book_sales_month_unique")
+        ]
+        indexes = [
+            # A period across every book (best sellers): its months only, read from the
+            # index alone.
+            models.Index(
+                fields=["month", "book", "sold", "revenue"], name="book_sales_month_covering"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.book_id} {self.month:%Y-%m}: {self.sold}"
+
+
+class PartnerBookSalesMonth(models.Model):
+    """One partner's sales of one book in a month (local time, dated by the report): copies
+    sold and their retail revenue. Tells how many partners sold a book in a period."""
+
+    partner = models.ForeignKey(
+        "accounts.Partner",
+        on_delete=models.CASCADE,
+        related_name="book_sales_months",
+        verbose_name=_("partner"),
+    )
+    book = models.ForeignKey(
+        "catalog.Book",
+        on_delete=models.CASCADE,
+        related_name="partner_sales_months",
+        verbose_name=_("book"),
+    )
+    month = models.DateField(_("month"))
+    sold = models.IntegerField(_("copies sold"), default=0)
+    revenue = models.DecimalField(
+        _("revenue at retail"), max_digits=14, decimal_places=2, default=Decimal("0.00")
+    )
+
+    class Meta:
+        verbose_name = _("partner's sales of a book per month")
+        verbose_name_plural = _("partners' sales of books per month")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["book", "month", "partner"], name="partner_book_sales_month_unique"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.partner_id}/{self.book_id} {self.month:%Y-%m}: {self.sold}"
