@@ -23,8 +23,9 @@ from django.db.models import (
     Subquery,
     Sum,
     Value,
+    Window,
 )
-from django.db.models.functions import Coalesce, TruncMonth
+from django.db.models.functions import Coalesce, Rank, TruncMonth
 from django.db.models.lookups import GreaterThan
 from django.utils import timezone
 
@@ -691,16 +692,12 @@ def best_sellers(
             .filter(copies__gt=0)
         )
         if not split.edges and limit is not None and limit > 0:
-            # The books selling at least as many copies as the `limit`-th one (read first):
-            # those tied with it are then ordered by revenue and title. SQLite would compute
-            # that threshold once per book if it were a subquery.
-            nth = (
-                months.values(book_key=_BOOK_KEY)
-                .annotate(copies=Sum("sold"))
-                .order_by("-copies")
-                .values_list("copies", flat=True)[limit - 1 : limit]
+            # The books selling at least as many copies as the `limit`-th one, in the same
+            # pass over the period (a rank over the groups): those tied with it are then
+            # ordered by revenue and title.
+            grouped = grouped.annotate(rank=Window(Rank(), order_by=F("copies").desc())).filter(
+                rank__lte=limit
             )
-            grouped = grouped.filter(copies__gte=max(list(nth) or [1]))
         rows = grouped.order_by().values_list("book_key", "copies", "amount")
         sums = {book_id: [copies, amount] for book_id, copies, amount in rows}
         parts = split.edges

@@ -182,6 +182,16 @@ def test_best_sellers_by_copies_then_revenue(sales):
     assert [r.label for r in best_sellers(q1(), limit=1)] == ["Nana"]
 
 
+def test_the_first_n_best_sellers_are_the_first_n_of_all_ties_included(sales):
+    """The page ranks in SQL and keeps the books tied with the n-th (L'Assommoir and
+    Germinal both sold 1), then orders them by revenue and title: the first n rows are those
+    of the whole ranking, for every n."""
+    everything = best_sellers(q1(), limit=None)
+    assert [r.label for r in everything] == ["Nana", "L'Assommoir", "Germinal"]
+    for n in range(5):
+        assert best_sellers(q1(), limit=n) == everything[:n]
+
+
 def test_nothing_counts_outside_the_period(sales):
     empty = SalesFilters(date_from=date(2024, 1, 1), date_to=date(2024, 12, 31))
     assert sales_by_partner(empty) == []
