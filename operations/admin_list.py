@@ -131,6 +131,11 @@ class PartnerPicker(AutocompleteSelect):
         keys = [str(v) for v in value if str(v).isdigit() and len(str(v)) < 19]
         return super().optgroups(name, keys, attr)
 
+    @property
+    def media(self):
+        # The picker's accessible name: its field's label (select2 would leave it unnamed).
+        return super().media + forms.Media(js=["js/picker_label.js"])
+
 
 class _PartnerPick(forms.Form):
     partner__id__exact = forms.ModelChoiceField(
