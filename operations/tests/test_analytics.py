@@ -139,9 +139,9 @@ def _stock_queries(admin_client, **params) -> int:
 
 
 def test_stock_view_pages_its_rows_and_totals_every_page(admin_client, partner, monkeypatch):
-    from operations import admin as operations_admin
+    from operations.admin import stock as stock_admin
 
-    monkeypatch.setattr(operations_admin, "STOCK_PAGE_SIZE", 2)
+    monkeypatch.setattr(stock_admin, "STOCK_PAGE_SIZE", 2)
     books = [BookFactory(title=f"Titre {n}", price=Decimal("10.00")) for n in range(5)]
     delivered_order(partner, *[(book, 1) for book in books])
     first = admin_client.get(STOCK)

@@ -5,30 +5,25 @@ through operations.services (actions, order desk buttons), the change form edits
 note only, and deletion asks `operation_delete_refusal` first (rule 6).
 """
 
-from datetime import date
 from functools import partial
 
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.contrib.admin.actions import delete_selected
-from django.contrib.admin.options import IncorrectLookupParameters
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
 from django.db import transaction
 from django.http import Http404, HttpResponseNotAllowed, HttpResponseRedirect
-from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
-from accounts.admin import AuditEntryInline, ReadOnlyAdminMixin
-from accounts.models import Partner
-from catalog.models import Book, Series
-from operations import analytics, exports
-from operations.admin_exports import download_url
+from accounts.admin import AuditEntryInline
+from operations.admin.analytics import AnalyticsAdminMixin
+from operations.admin.exports import ExportAdminMixin
+from operations.admin.stock import StockAdminMixin
 from operations.admin_list import (
     BookFilter,
     CappedCountPaginator,
@@ -41,12 +36,9 @@ from operations.admin_returns import ReturnsAdminMixin
 from operations.admin_statements import StatementsAdminMixin
 from operations.billing import admin_payments  # noqa: F401  (registers payments)
 from operations.billing.admin import report_documents_html  # also registers invoices
-from operations.export_files import export_needs_task, export_request
-from operations.models import Item, Notification, Operation, Reminder, Status
+from operations.models import Item, Notification, Operation, Status
 from operations.notifications import enqueue_emails
 from operations.services import (
-    notification_mark_read,
-    notification_mark_unread,
     operation_delete,
     operation_delete_refusal,
     operation_set_admin_note,
@@ -59,7 +51,6 @@ from operations.services import (
 from toplivres.admin_tools import (
     ServiceActionsMixin,
     TamperProofActionsMixin,
-    empty_or_set_filter,
 )
 
 
@@ -103,13 +94,13 @@ class ItemInline(admin.TabularInline):
         return item.amount if item.pk else "—"
 
 
-STOCK_PAGE_SIZE = 50
-
-
 @admin.register(Operation)
 class OperationAdmin(
     StatementsAdminMixin,
     ReturnsAdminMixin,
+    ExportAdminMixin,
+    StockAdminMixin,
+    AnalyticsAdminMixin,
     ServiceActionsMixin,
     TamperProofActionsMixin,
     admin.ModelAdmin,
@@ -436,369 +427,3 @@ class OperationAdmin(
             return HttpResponseNotAllowed(["POST"])
         self.approve(request, queryset)
         return HttpResponseRedirect(change_url)
-
-    def export_view(self, request):
-        """The changelist's rows, as filtered on screen, one CSV row per item."""
-        if not self.has_view_permission(request):
-            raise PermissionDenied
-        fmt = "xlsx" if request.GET.get("format") == "xlsx" else "csv"
-        # "format" is the export's own parameter, not a filter of the changelist.
-        request.GET = request.GET.copy()
-        request.GET.pop("format", None)
-        try:
-            changelist = self.get_changelist_instance(request)
-        except IncorrectLookupParameters:
-            return redirect("admin:operations_operation_changelist")
-        if not export_needs_task(changelist.queryset):
-            return exports.operation_items_csv(changelist.queryset, fmt=fmt)
-        # Too large to stream in a request: a task writes the file, the admin downloads it.
-        export = export_request(by=request.user, query=request.GET.urlencode(), fmt=fmt)
-        export.refresh_from_db()  # the immediate backend has already written it
-        if export.is_ready:
-            self.message_user(
-                request,
-                format_html(
-                    _('The export {name} is ready: <a href="{url}">download it</a>.'),
-                    name=export.name,
-                    url=download_url(export),
-                ),
-                messages.SUCCESS,
-            )
-        else:
-            self.message_user(
-                request,
-                format_html(
-                    _(
-                        "The export is large: {name} is being written. It will be listed "
-                        'under <a href="{url}">export files</a> and sent to you by e-mail.'
-                    ),
-                    name=export.name,
-                    url=reverse("admin:operations_exportfile_changelist"),
-                ),
-            )
-        changelist_url = reverse("admin:operations_operation_changelist")
-        return HttpResponseRedirect(f"{changelist_url}?{request.GET.urlencode()}")
-
-    def stock_view(self, request):
-        if not self.has_view_permission(request):
-            raise PermissionDenied
-        form = StockFilterForm(request.GET or None)
-        filters = form.filters() if form.is_valid() else analytics.StockFilters()
-        by_partner = form.is_valid() and form.cleaned_data["by"] == "partner"
-        if by_partner:
-            rows = analytics.stock_per_partner(filters)
-        else:
-            rows = analytics.stock_per_book(filters)
-        if request.GET.get("format") in ("csv", "xlsx"):
-            return stock_csv_response(rows, by_partner=by_partner, fmt=request.GET["format"])
-        query = request.GET.copy()
-        query.pop("format", None)
-        page = Paginator(rows, STOCK_PAGE_SIZE).get_page(request.GET.get("page"))
-        context = {
-            **self.admin_site.each_context(request),
-            "title": _("Stock held by partners"),
-            "opts": self.opts,
-            "form": form,
-            "rows": page.object_list,
-            "priced": rows.priced_pages,
-            "page": page,
-            "page_query": _query_without(query, "page"),
-            "summary": analytics.stock_summary(filters, by_partner=by_partner),
-            "by_partner": by_partner,
-            "filters": filters,
-            "drill_book": form.cleaned_data.get("book") if form.is_valid() else None,
-            "drill_partner": form.cleaned_data.get("partner") if form.is_valid() else None,
-            "book_drill_query": _query_without(query, "by", "book"),
-            "partner_drill_query": _query_without(query, "by", "book", "partner"),
-            "csv_query": _query_with(query, format="csv"),
-            "xlsx_query": _query_with(query, format="xlsx"),
-        }
-        return TemplateResponse(request, "admin/operations/stock.html", context)
-
-    def analytics_view(self, request):
-        """Sales by month, by partner, best sellers and slow movers, with a CSV of each."""
-        if not self.has_view_permission(request):
-            raise PermissionDenied
-        form = SalesFilterForm(request.GET or None)
-        filters = form.filters()
-        table = request.GET.get("table")
-        fmt = request.GET.get("format")
-        if fmt in ("csv", "xlsx") and table in exports.SALES_TABLES:
-            return exports.sales_analytics_csv(table=table, filters=filters, fmt=fmt)
-        months = analytics.sales_by_month(filters)
-        partners = analytics.sales_by_partner(filters)
-        query = request.GET.copy()
-        query.pop("format", None)
-        query.pop("table", None)
-        context = {
-            **self.admin_site.each_context(request),
-            "title": _("Sales analytics"),
-            "opts": self.opts,
-            "form": form,
-            "filters": filters,
-            "months": months,
-            "months_total": analytics.sales_totals(months),
-            "partners": analytics.top_partners(partners),
-            "partners_count": len(partners),
-            "partners_total": analytics.sales_totals(partners),
-            "sales_partners_limit": analytics.SALES_PARTNERS_LIMIT,
-            "books": analytics.best_sellers(filters),
-            "slow": analytics.slow_movers(filters),
-            "best_sellers_limit": analytics.BEST_SELLERS_LIMIT,
-            "slow_movers_limit": analytics.SLOW_MOVERS_LIMIT,
-            "partner_query": _query_without(query, "partner"),
-            "csv_queries": {
-                name: _query_with(query, table=name, format="csv") for name in exports.SALES_TABLES
-            },
-            "xlsx_queries": {
-                name: _query_with(query, table=name, format="xlsx") for name in exports.SALES_TABLES
-            },
-        }
-        return TemplateResponse(request, "admin/operations/analytics.html", context)
-
-
-def _query_with(query, **params) -> str:
-    query = query.copy()
-    for key, value in params.items():
-        query[key] = value
-    return query.urlencode()
-
-
-def _query_without(query, *keys) -> str:
-    query = query.copy()
-    for key in keys:
-        query.pop(key, None)
-    return query.urlencode()
-
-
-class StockFilterForm(forms.Form):
-    by = forms.ChoiceField(
-        label=gettext_lazy("Show"),
-        choices=[("book", gettext_lazy("per book")), ("partner", gettext_lazy("per partner"))],
-        required=False,
-    )
-    series = forms.ModelChoiceField(
-        label=gettext_lazy("Series"), queryset=Series.objects.order_by("name"), required=False
-    )
-    partner = forms.ModelChoiceField(
-        label=gettext_lazy("Partner"),
-        queryset=Partner.objects.order_by("store_name"),
-        required=False,
-        widget=PartnerPicker(),
-    )
-    book = forms.ModelChoiceField(
-        queryset=Book.objects.all(), required=False, widget=forms.HiddenInput
-    )
-    q = forms.CharField(label=gettext_lazy("Search"), required=False, max_length=200)
-    sort = forms.ChoiceField(
-        label=gettext_lazy("Sort"),
-        choices=[
-            ("", gettext_lazy("by name")),
-            ("copies", gettext_lazy("most copies first")),
-            ("spread", gettext_lazy("most partners or titles first")),
-            ("value", gettext_lazy("highest retail value first (per book)")),
-        ],
-        required=False,
-    )
-
-    def clean_by(self):
-        return self.cleaned_data.get("by") or "book"
-
-    def filters(self) -> analytics.StockFilters:
-        data = self.cleaned_data
-        return analytics.StockFilters(
-            series_id=data["series"].pk if data.get("series") else None,
-            partner_id=data["partner"].pk if data.get("partner") else None,
-            book_id=data["book"].pk if data.get("book") else None,
-            query=data.get("q") or "",
-            sort=data.get("sort") or "",
-        )
-
-
-class SalesFilterForm(forms.Form):
-    """The period, partner and slow-mover threshold of the sales analytics page.
-
-    A field given wrongly shows its error and falls back to its default (see `filters`), so
-    that the page always shows figures.
-    """
-
-    MAX_YEARS = 10
-
-    date_from = forms.DateField(
-        label=gettext_lazy("From"),
-        required=False,
-        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
-    )
-    date_to = forms.DateField(
-        label=gettext_lazy("To"),
-        required=False,
-        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
-    )
-    partner = forms.ModelChoiceField(
-        label=gettext_lazy("Partner"),
-        queryset=Partner.objects.order_by("store_name"),
-        required=False,
-        widget=PartnerPicker(),
-    )
-    days = forms.IntegerField(
-        label=gettext_lazy("Slow movers: days without a sale"),
-        required=False,
-        min_value=1,
-        max_value=3650,
-        help_text=gettext_lazy(
-            "Copies held whose last delivery and last sale are older than this many days."
-        ),
-    )
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.default_from, self.default_to = analytics.default_sales_period()
-        if not self.is_bound:
-            self.initial = {
-                "date_from": self.default_from,
-                "date_to": self.default_to,
-                "days": analytics.DEFAULT_SLOW_DAYS,
-            }
-
-    def _clean_day(self, name):
-        day = self.cleaned_data.get(name)
-        if day is not None and not date(1900, 1, 1) <= day <= date(2999, 12, 31):
-            raise ValidationError(_("Enter a date between 1900 and 2999."))
-        return day
-
-    def clean_date_from(self):
-        return self._clean_day("date_from")
-
-    def clean_date_to(self):
-        return self._clean_day("date_to")
-
-    def clean(self):
-        data = super().clean()
-        if "date_from" not in data or "date_to" not in data:
-            return data  # a date was refused: the period falls back to the default
-        date_from = data["date_from"] or self.default_from
-        date_to = data["date_to"] or self.default_to
-        message = None
-        if date_from > date_to:
-            message = _("The end date is before the start date.")
-        elif (date_to.year - date_from.year) * 12 + date_to.month - date_from.month >= (
-            self.MAX_YEARS * 12
-        ):
-            message = _("The period can cover at most %(years)d years.") % {"years": self.MAX_YEARS}
-        if message:
-            self.add_error("date_to" if data["date_to"] else "date_from", message)
-            data.pop("date_from", None)
-            data.pop("date_to", None)
-        return data
-
-    def filters(self) -> analytics.SalesFilters:
-        data = {}
-        if self.is_bound:
-            self.is_valid()  # refused fields are left out of cleaned_data
-            data = self.cleaned_data
-        date_from, date_to = data.get("date_from"), data.get("date_to")
-        if "date_from" not in data or "date_to" not in data:
-            date_from = date_to = None  # one date refused: the whole period is the default
-        partner = data.get("partner")
-        return analytics.SalesFilters(
-            date_from=date_from or self.default_from,
-            date_to=date_to or self.default_to,
-            partner_id=partner.pk if partner else None,
-            slow_days=data.get("days") or analytics.DEFAULT_SLOW_DAYS,
-        )
-
-
-def stock_csv_response(rows, *, by_partner: bool, fmt: str = "csv"):
-    if by_partner:
-        header = [_("Partner"), _("City"), _("Titles"), _("Copies"), _("Retail value")]
-    else:
-        header = [_("Book"), _("ISBN"), _("Partners"), _("Copies"), _("Retail value")]
-    lines = ([row.label, row.detail, row.spread, row.copies, row.value] for row in rows)
-    name = "partners" if by_partner else "books"
-    return exports.stock_csv(header=header, rows=lines, name=name, fmt=fmt)
-
-
-# -- notifications: each admin reads his own -------------------------------------------------
-
-
-ReadFilter = empty_or_set_filter(
-    field="read_at",
-    title=gettext_lazy("read"),
-    parameter="read",
-    empty=("no", gettext_lazy("Unread")),
-    filled=("yes", gettext_lazy("Read")),
-)
-
-
-@admin.register(Notification)
-class NotificationAdmin(TamperProofActionsMixin, admin.ModelAdmin):
-    list_display = ["event", "operation_link", "partner", "created_at", "is_unread"]
-    list_display_links = None
-    list_filter = [ReadFilter, "event"]
-    actions = ["mark_read", "mark_unread"]
-
-    def get_queryset(self, request):
-        return (
-            super()
-            .get_queryset(request)
-            .filter(recipient=request.user)
-            .select_related("operation", "operation__partner")
-        )
-
-    def get_actions(self, request):
-        actions = super().get_actions(request)
-        actions.pop("delete_selected", None)
-        return actions
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    @admin.display(description=gettext_lazy("operation"), ordering="operation__reference")
-    def operation_link(self, notice):
-        url = reverse("admin:operations_operation_change", args=[notice.operation_id])
-        return format_html('<a href="{}">{}</a>', url, notice.operation.reference)
-
-    @admin.display(description=gettext_lazy("partner"))
-    def partner(self, notice):
-        return notice.operation.partner
-
-    @admin.display(description=gettext_lazy("unread"), boolean=True)
-    def is_unread(self, notice):
-        return notice.read_at is None
-
-    @admin.action(description=gettext_lazy("Mark as read"))
-    def mark_read(self, request, queryset):
-        ids = list(queryset.values_list("pk", flat=True))
-        count = notification_mark_read(user=request.user, ids=ids)
-        self.message_user(
-            request,
-            ngettext(
-                "%(count)d notification marked as read.",
-                "%(count)d notifications marked as read.",
-                count,
-            )
-            % {"count": count},
-        )
-
-    @admin.action(description=gettext_lazy("Mark as unread"))
-    def mark_unread(self, request, queryset):
-        ids = list(queryset.values_list("pk", flat=True))
-        notification_mark_unread(user=request.user, ids=ids)
-
-
-@admin.register(Reminder)
-class ReminderAdmin(ReadOnlyAdminMixin, TamperProofActionsMixin, admin.ModelAdmin):
-    """What `manage.py send_reminders` sent: read-only, one row per reminder."""
-
-    list_display = ["key", "kind", "partner", "step", "sent_at"]
-    list_filter = ["kind", "sent_at"]
-    list_select_related = ["partner"]
-    search_fields = ["key", "partner__store_name"]
-    show_full_result_count = False
-
-
-# The partner and book admins with what the ledger knows of them (replace the plain ones).
-from operations import admin_books, admin_partners  # noqa: E402, F401
