@@ -1,7 +1,7 @@
 """What the ledger adds to the book admin: the copies each partner holds, on the book's page.
 
 catalog knows nothing of operations (layers point down), so this module replaces the
-catalog BookAdmin with a subclass; operations/admin.py imports it.
+catalog BookAdmin with a subclass; the operations.admin package imports it.
 """
 
 from django.contrib import admin

@@ -2,7 +2,7 @@
 change page, the partner's figures, stock and open order.
 
 accounts knows nothing of operations (layers point down), so this module replaces the
-accounts PartnerAdmin with a subclass; operations/admin.py imports it.
+accounts PartnerAdmin with a subclass; the operations.admin package imports it.
 """
 
 from django.contrib import admin
