@@ -2,8 +2,8 @@
 partner's page and a bulk recall of one title from every partner who holds it.
 
 Every step calls operations.returns. `ReturnsAdminMixin` adds the returns' pages to the
-OperationAdmin of operations/admin/operations.py, which mixes it in (this module imports nothing from
-it, so that the import graph keeps no cycle).
+OperationAdmin of operations/admin/operations.py, which mixes it in (this module imports
+nothing from it, so that the import graph keeps no cycle).
 """
 
 from functools import partial
