@@ -1,12 +1,10 @@
-"""Reads over the ledger. Each stock figure is one aggregate query over counting items."""
+"""The partner's dashboard: its operations right now (in one query), its figures and
+account totals, and its notifications."""
 
-import contextlib
 from dataclasses import dataclass
-from datetime import timedelta
 from decimal import Decimal
 from functools import partial
 
-from django.core.exceptions import ValidationError
 from django.db.models import (
     BooleanField,
     Case,
@@ -25,16 +23,12 @@ from django.db.models import (
     When,
     Window,
 )
-from django.db.models.functions import Abs, Coalesce
-from django.shortcuts import get_object_or_404
-from django.utils import timezone
+from django.db.models.functions import Coalesce
 
 from accounts.models import Partner
-from catalog.isbn import normalize_isbn
 from operations.billing.account import AccountTotals, account_total_annotations, account_totals_from
 from operations.billing.models import BillingDocument, DocumentKind
 from operations.models import (
-    Item,
     Kind,
     Operation,
     OrderingState,
@@ -44,50 +38,6 @@ from operations.models import (
     cents,
 )
 from toplivres.prepared import PreparedQuery
-
-ZERO_EUR = Value(Decimal("0.00"), output_field=DecimalField(max_digits=14, decimal_places=2))
-
-
-# -- operations ----------------------------------------------------------------------------
-
-
-def operation_get_for_partner(*, partner: Partner, pk) -> Operation:
-    """One of the partner's operations, or 404: another partner's id is not found."""
-    return get_object_or_404(
-        Operation.objects.select_related(
-            "partner", "created_by", "approved_by", "delivered_by", "closed_by"
-        ),
-        partner=partner,
-        pk=pk,
-    )
-
-
-def operation_items(*, operation: Operation) -> QuerySet:
-    return operation.items.select_related("book", "book__series").order_by("book__title", "pk")
-
-
-def open_operations_for_partner(*, partner: Partner) -> tuple[Operation | None, list[Operation]]:
-    """The partner's open order and its open returns, oldest first (one query)."""
-    mine = Operation.objects.filter(partner=partner)
-    rows = list(
-        mine.filter(
-            Q(pk__in=mine.open_orders().values("pk")) | Q(pk__in=mine.open_returns().values("pk"))
-        ).order_by("created_at", "pk")
-    )
-    open_order = next((op for op in rows if op.kind == Kind.ORDER), None)
-    return open_order, [op for op in rows if op.kind == Kind.RETURN]
-
-
-def last_report_for_partner(*, partner: Partner) -> Operation | None:
-    return (
-        Operation.objects.reports()
-        .filter(partner=partner, status=Status.RECORDED)
-        .order_by("-created_at", "-pk")
-        .first()
-    )
-
-
-# -- the dashboard's operations, in one query -------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -151,150 +101,6 @@ def partner_moment(*, partner: Partner) -> PartnerMoment:
         last_report=next((op for op in rows if op.as_last_report), None),
         recalls=[op for op in rows if op.kind == Kind.RETURN and op.status == Status.RECALLED],
     )
-
-
-# -- the ordering rule, in plain words --------------------------------------------------------
-
-
-def ordering_state(*, partner: Partner, exclude_pk=None) -> OrderingState:
-    """Rules 1 and 2 for `partner`, as the model states them (Operation.clean uses the same)."""
-    return Operation.objects.ordering_state(partner=partner, exclude_pk=exclude_pk)
-
-
-# -- stock -----------------------------------------------------------------------------------
-
-
-def _counting_items() -> QuerySet:
-    return Item.objects.counting()
-
-
-def stock_quantities_for_partner(*, partner: Partner) -> dict[int, int]:
-    """{book_id: copies held} for every book the partner holds (one query on the balance)."""
-    return StockBalance.objects.held_by(partner=partner)
-
-
-_VALUE = ExpressionWrapper(
-    F("quantity") * F("book__price"), output_field=DecimalField(max_digits=14, decimal_places=2)
-)
-
-
-def stock_for_partner(*, partner: Partner) -> QuerySet:
-    """Per book held: copies, reserved copies, free copies, retail value at today's price,
-    last delivery and last sale (from the stored balance)."""
-    return (
-        StockBalance.objects.held()
-        .with_free()
-        .filter(partner=partner)
-        .values(
-            "book_id",
-            "book__title",
-            "book__authors",
-            "book__isbn",
-            "book__price",
-            "book__series__name",
-            "quantity",
-            "reserved",
-            "free",
-            "last_delivery_at",
-            "last_sale_at",
-        )
-        .annotate(value=_VALUE)
-        .order_by("book__title", "book_id")
-    )
-
-
-# The sorts offered on the portal's stock page: key -> order_by terms (title breaks ties).
-STOCK_SORTS = {
-    "title": ("book__title", "book_id"),
-    "-title": (F("book__title").desc(), F("book_id").desc()),
-    "copies": ("quantity", "book__title", "book_id"),
-    "-copies": (F("quantity").desc(), "book__title", "book_id"),
-    "delivery": (F("last_delivery_at").asc(nulls_first=True), "book__title", "book_id"),
-    "-delivery": (F("last_delivery_at").desc(nulls_last=True), "book__title", "book_id"),
-    "sale": (F("last_sale_at").asc(nulls_first=True), "book__title", "book_id"),
-    "-sale": (F("last_sale_at").desc(nulls_last=True), "book__title", "book_id"),
-}
-
-
-def stock_search_for_partner(*, partner: Partner, query: str = "", sort: str = "title") -> QuerySet:
-    """stock_for_partner narrowed to titles matching `query` (title, authors, series, ISBN
-    with or without hyphens) and sorted by one of STOCK_SORTS; one indexed query a page."""
-    rows = stock_for_partner(partner=partner)
-    query = (query or "").strip()
-    if query:
-        condition = (
-            Q(book__title__icontains=query)
-            | Q(book__authors__icontains=query)
-            | Q(book__series__name__icontains=query)
-        )
-        digits = query.replace("-", "").replace(" ", "")
-        if digits.isdigit() and len(digits) >= 4:
-            condition |= Q(book__isbn__contains=digits)
-        with contextlib.suppress(ValidationError):  # not an ISBN-10: words only
-            condition |= Q(book__isbn=normalize_isbn(query))
-        rows = rows.filter(condition)
-    return rows.order_by(*STOCK_SORTS.get(sort, STOCK_SORTS["title"]))
-
-
-def stock_rows_for_books(*, partner: Partner, book_ids) -> dict[int, dict]:
-    """{book_id: stock row} for those of `book_ids` the partner holds (one query)."""
-    ids = [pk for pk in book_ids if isinstance(pk, int) and 0 < pk < 2**62]
-    if not ids:
-        return {}
-    return {
-        row["book_id"]: row for row in stock_for_partner(partner=partner).filter(book_id__in=ids)
-    }
-
-
-def stock_for_book(*, book) -> QuerySet:
-    """Per partner holding `book`: copies and retail value."""
-    return (
-        StockBalance.objects.held()
-        .filter(book=book)
-        .values("partner_id", "partner__store_name", "quantity")
-        .annotate(
-            value=ExpressionWrapper(
-                F("quantity") * Value(book.price),
-                output_field=DecimalField(max_digits=14, decimal_places=2),
-            )
-        )
-        .order_by("partner__store_name", "partner_id")
-    )
-
-
-@dataclass(frozen=True)
-class StockTotals:
-    titles: int
-    copies: int
-    value: Decimal
-
-
-def stock_totals(*, partner: Partner | None = None) -> StockTotals:
-    """Titles, copies and retail value held, by one partner or by all (one query)."""
-    balances = StockBalance.objects.held()
-    if partner is not None:
-        balances = balances.filter(partner=partner)
-    sums = balances.aggregate(
-        titles=Count("book_id", distinct=True),
-        copies=Coalesce(Sum("quantity"), Value(0), output_field=IntegerField()),
-        value=Coalesce(
-            Sum(
-                F("quantity") * F("book__price"),
-                output_field=DecimalField(max_digits=14, decimal_places=2),
-            ),
-            ZERO_EUR,
-        ),
-    )
-    return StockTotals(titles=sums["titles"], copies=sums["copies"], value=cents(sums["value"]))
-
-
-def quantity_sum(items: QuerySet) -> int:
-    return items.aggregate(total=Coalesce(Sum("quantity"), Value(0), output_field=IntegerField()))[
-        "total"
-    ]
-
-
-# -- figures ------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -430,9 +236,6 @@ def partner_figures(*, partner: Partner) -> PartnerFigures:
     return _figures(row, revenue=revenue, amount_due=cents(due))
 
 
-# -- notifications -----------------------------------------------------------------------------
-
-
 def notifications_for(*, user, unread_only: bool = False) -> QuerySet:
     from operations.models import Notification
 
@@ -461,133 +264,3 @@ def unread_notices(*, user, limit: int) -> tuple[list, int]:
         prepared = _UNREAD_ROWS[limit] = PreparedQuery(partial(_unread_rows, limit=limit))
     rows = prepared(user_id=user.pk)
     return rows, (rows[0].unread_total if rows else 0)
-
-
-# -- portal --------------------------------------------------------------------------------
-
-
-def _lines_total(expression, output_field, zero) -> Coalesce:
-    """Σ expression over the operation's own lines (correlated on OuterRef("pk")): read for
-    the rows of the page only, never by grouping the whole history."""
-    lines = (
-        Item.objects.filter(operation_id=OuterRef("pk"))
-        .order_by()
-        .values("operation_id")
-        .annotate(total=Sum(expression, output_field=output_field))
-        .values("total")
-    )
-    return Coalesce(Subquery(lines, output_field=output_field), zero)
-
-
-def operation_history_for_partner(*, partner: Partner) -> QuerySet:
-    """The partner's orders and reports, newest first, each with its copies and amount: the
-    page walks the partner's newest-first index and sums the lines of its own rows, and the
-    count reads no line."""
-    money = DecimalField(max_digits=14, decimal_places=2)
-    return (
-        Operation.objects.filter(partner=partner)
-        .annotate(
-            copies=_lines_total(Abs("quantity"), IntegerField(), Value(0)),
-            amount=_lines_total(Abs("quantity") * F("unit_price"), money, ZERO_EUR),
-        )
-        .order_by("-created_at", "-pk")
-    )
-
-
-def newest_report_pk(*, partner: Partner) -> int:
-    """Primary key of the partner's newest report (any status), 0 if none.
-
-    A report form remembers it when shown: if it changed by the time the form comes back,
-    the form was already sent (double click, back button, second tab).
-    """
-    pk = (
-        Operation.objects.reports()
-        .filter(partner=partner)
-        .order_by("-pk")
-        .values_list("pk", flat=True)
-        .first()
-    )
-    return pk or 0
-
-
-def latest_order_for_partner(*, partner: Partner) -> Operation | None:
-    """The partner's most recent order, whatever its status."""
-    return (
-        Operation.objects.orders()
-        .filter(partner=partner)
-        .select_related("approved_by", "delivered_by", "closed_by")
-        .order_by("-created_at", "-pk")
-        .first()
-    )
-
-
-# -- returns ------------------------------------------------------------------------------------
-
-
-def return_get_for_partner(*, partner: Partner, pk) -> Operation:
-    """One of the partner's returns, or 404."""
-    ret = get_object_or_404(
-        Operation.objects.returns().select_related(
-            "partner", "created_by", "shipped_by", "received_by", "closed_by"
-        ),
-        partner=partner,
-        pk=pk,
-    )
-    return ret
-
-
-def open_recalls_for_partner(*, partner: Partner) -> list[Operation]:
-    """Recalls the partner has yet to ship: the first thing to do on its dashboard."""
-    return list(
-        Operation.objects.filter(
-            partner=partner, kind=Kind.RETURN, status=Status.RECALLED
-        ).order_by("created_at", "pk")
-    )
-
-
-def open_returns_for_partner(*, partner: Partner) -> list[Operation]:
-    return list(Operation.objects.open_returns().filter(partner=partner).order_by("created_at"))
-
-
-def return_shortfalls_for_partner(*, partner: Partner, book_ids=None) -> dict[int, list[dict]]:
-    """{book_id: [{"reference", "missing"}]}: copies listed on a received return that did not
-    reach the publisher; they are still the partner's stock. `book_ids`: only those books."""
-    items = Item.objects.filter(
-        operation__partner=partner,
-        operation__kind=Kind.RETURN,
-        operation__status=Status.RECEIVED,
-        quantity__gt=-F("requested"),
-    )
-    if book_ids is not None:
-        items = items.filter(book_id__in=list(book_ids))
-    rows = items.values_list("book_id", "operation__reference", "requested", "quantity").order_by(
-        "operation__created_at"
-    )
-    found: dict[int, list[dict]] = {}
-    for book_id, reference, requested, quantity in rows:
-        found.setdefault(book_id, []).append(
-            {"reference": reference, "missing": requested + quantity}
-        )
-    return found
-
-
-def return_candidates(*, partner: Partner, months: int) -> list[dict]:
-    """The titles the partner could send back (copies held and not yet in a return), those
-    with no sale (nor delivery) for `months` months first, the longest on the shelf first."""
-    now = timezone.now()
-    limit = now - timedelta(days=round(months * 30.44))
-    rows = []
-    for row in stock_for_partner(partner=partner):
-        if row["free"] <= 0:
-            continue
-        since = row["last_sale_at"] or row["last_delivery_at"]
-        rows.append(
-            {
-                **row,
-                "shelf_since": since,
-                "shelf_months": int((now - since).days / 30.44) if since else None,
-                "suggested": since is not None and since < limit,
-            }
-        )
-    rows.sort(key=lambda r: (not r["suggested"], r["shelf_since"] or now, r["book__title"]))
-    return rows
