@@ -118,6 +118,17 @@ def search_condition(term: str, request=None) -> Q:
     return condition
 
 
+def _other_params(changelist, *own) -> list[tuple[str, str]]:
+    """(name, value) of the list's other parameters, kept as hidden inputs by a filter's own
+    form so that submitting it changes only its own."""
+    return [
+        (key, value)
+        for key, values in changelist.params.items()
+        if key not in own
+        for value in (values if isinstance(values, list) else [values])
+    ]
+
+
 class PartnerPicker(AutocompleteSelect):
     """A partner field that looks partners up as the admin types (the admin's autocomplete
     over the partners' search fields) instead of listing every partner on each page: it
@@ -166,12 +177,7 @@ class PartnerFilter(admin.RelatedFieldListFilter):
             "clear_query_string": changelist.get_query_string(
                 remove=[self.lookup_kwarg, self.lookup_kwarg_isnull]
             ),
-            "hidden": [
-                (key, item)
-                for key, values in changelist.params.items()
-                if key not in (self.lookup_kwarg, self.lookup_kwarg_isnull)
-                for item in (values if isinstance(values, list) else [values])
-            ],
+            "hidden": _other_params(changelist, self.lookup_kwarg, self.lookup_kwarg_isnull),
         }
 
 
@@ -198,12 +204,7 @@ class BookFilter(admin.ListFilter):
             "value": self.value,
             "parameter_name": self.parameter_name,
             "clear_query_string": changelist.get_query_string(remove=[self.parameter_name]),
-            "hidden": [
-                (key, value)
-                for key, values in changelist.params.items()
-                if key != self.parameter_name
-                for value in (values if isinstance(values, list) else [values])
-            ],
+            "hidden": _other_params(changelist, self.parameter_name),
         }
 
     def queryset(self, request, queryset):
