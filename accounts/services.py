@@ -121,8 +121,13 @@ def partner_lock(*, partner_id: int) -> Partner:
     Every write that enforces a consignment rule takes this lock first, so that two requests
     for one partner run one after the other. On SQLite, select_for_update is ignored, but the
     connection opens its transactions with BEGIN IMMEDIATE, which serialises writers.
+
+    On PostgreSQL the lock is FOR NO KEY UPDATE: it excludes every other writer of the
+    partner as FOR UPDATE does, but lets another transaction insert a row that refers to the
+    partner (the key-share lock of the foreign key check), such as the roll of the trailing
+    twelve months, which a service that holds this lock may be waiting for.
     """
-    return Partner.objects.select_for_update().select_related("user").get(pk=partner_id)
+    return Partner.objects.select_for_update(no_key=True).select_related("user").get(pk=partner_id)
 
 
 def user_end_sessions(*, user: User) -> int:
