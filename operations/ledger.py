@@ -24,14 +24,17 @@ from operations.lifecycle import (
 )
 from operations.models import (
     BookSalesMonth,
+    BookSalesTrailing,
     BookStockTotal,
     EventCounter,
     Item,
     Operation,
     PartnerBookSalesMonth,
     PartnerSalesMonth,
+    PartnerSalesTrailing,
     PartnerStockTotal,
     ReferenceCounter,
+    SalesWindow,
     StockBalance,
 )
 from operations.rollups import (
@@ -40,6 +43,7 @@ from operations.rollups import (
     PARTNER_FIELDS,
     PARTNER_MONTH_FIELDS,
     rollups_expected,
+    window_months,
 )
 
 REFERENCE = re.compile(r"^(?P<prefix>[A-Z]+)-(?P<year>\d{4})-(?P<number>\d{5,})$")
@@ -378,12 +382,13 @@ def _return_lines_fit_their_status() -> Iterator[Violation]:
         )
 
 
-def _rollup_matches(name, model, keys, fields, expected) -> Iterator[Violation]:
-    """Each stored row equals the ledger's figures; a row the ledger lacks holds zeros, and
-    every figure the ledger has is stored."""
+def _rollup_matches(name, model, keys, fields, expected, rows=None) -> Iterator[Violation]:
+    """Each stored row (of `rows`, all the model's by default) equals the ledger's figures; a
+    row the ledger lacks holds zeros, and every figure the ledger has is stored."""
     zero = dict.fromkeys(fields, 0)
     seen = set()
-    for row in model.objects.values_list("pk", *keys, *fields).iterator():
+    rows = model.objects.all() if rows is None else rows
+    for row in rows.values_list("pk", *keys, *fields).iterator():
         pk, key, values = row[0], row[1 : 1 + len(keys)], row[1 + len(keys) :]
         key = key if len(keys) > 1 else key[0]
         seen.add(key)
@@ -434,6 +439,45 @@ def _rollups_match_ledger() -> Iterator[Violation]:
         BOOK_MONTH_FIELDS,
         expected["partner_book_month"],
     )
+    yield from _trailing_match_ledger(expected)
+
+
+def _trailing_sums(months: dict, window) -> dict:
+    """{key: the sums of its months in the twelve ending with `window`} from
+    {(key, month): {field: value}}."""
+    first, last = window_months(window)
+    sums = {}
+    for (*key, month), values in months.items():
+        if first <= month <= last:
+            key = tuple(key) if len(key) > 1 else key[0]
+            found = sums.setdefault(key, dict.fromkeys(values, 0))
+            for field, value in values.items():
+                found[field] += value
+    return sums
+
+
+def _trailing_match_ledger(expected) -> Iterator[Violation]:
+    """The trailing twelve months of the current window, per book and per partner, equal the
+    ledger's sales in those months."""
+    window = SalesWindow.objects.filter(pk=1).values_list("month", flat=True).first()
+    if window is None:
+        return  # not rolled yet: the first read of the analytics rolls it
+    yield from _rollup_matches(
+        "sales_over_twelve_months",
+        BookSalesTrailing,
+        ("book_id",),
+        BOOK_MONTH_FIELDS,
+        _trailing_sums(expected["book_month"], window),
+        rows=BookSalesTrailing.objects.filter(window=window),
+    )
+    yield from _rollup_matches(
+        "sales_over_twelve_months",
+        PartnerSalesTrailing,
+        ("partner_id",),
+        PARTNER_MONTH_FIELDS,
+        _trailing_sums(expected["partner_month"], window),
+        rows=PartnerSalesTrailing.objects.filter(window=window),
+    )
 
 
 CHECKS: list[tuple[str, Callable[[], Iterator[Violation]]]] = [
@@ -450,7 +494,10 @@ CHECKS: list[tuple[str, Callable[[], Iterator[Violation]]]] = [
     ("the stored stock balance equals the ledger", _balances_match_ledger),
     ("copies reserved equal the copies of open returns", _reserved_matches_open_returns),
     ("return lines fit their status", _return_lines_fit_their_status),
-    ("the stock and sales rollups equal the ledger", _rollups_match_ledger),
+    (
+        "the stock and sales rollups (months and trailing twelve months) equal the ledger",
+        _rollups_match_ledger,
+    ),
 ]
 
 

@@ -6,6 +6,10 @@ lock) with the balance rows as they stood before the change; `rollups_reserve` i
 they are written in ascending book order, so that two partners' transactions never wait on
 each other in a cycle (PostgreSQL would report a deadlock).
 
+The trailing twelve months (one row per book and per partner, for the window `SalesWindow`
+names) are written in the same transaction when the operation's month falls in the window;
+`trailing_roll` moves the window forward from the monthly rows, on the first read of a month.
+
 `rollups_expected` computes what every rollup row should hold from the ledger (the checks of
 `manage.py ledger_check`); `rollups_rebuild` writes them back, set-based (the migration's
 backfill, the benchmark builder, test fixtures). Both take an app registry so that the
@@ -18,7 +22,7 @@ from datetime import date, datetime, time
 from decimal import Decimal
 
 from django.apps import apps as global_apps
-from django.db import connections
+from django.db import connections, transaction
 from django.db.models import (
     Case,
     Count,
@@ -37,10 +41,13 @@ from django.utils import timezone
 from operations.lifecycle import OPEN_RETURN_STATUSES, Kind
 from operations.models import (
     BookSalesMonth,
+    BookSalesTrailing,
     BookStockTotal,
     PartnerBookSalesMonth,
     PartnerSalesMonth,
+    PartnerSalesTrailing,
     PartnerStockTotal,
+    SalesWindow,
 )
 
 ZERO = Decimal("0.00")
@@ -73,6 +80,8 @@ def rollups_apply(*, operation, sign: int, lines, held_before: dict[int, int]) -
     partner_id, kind = operation.partner_id, operation.kind
     lines = sorted(lines, key=lambda line: line[0])
     book_ids = [book_id for book_id, *_rest in lines]
+    # Read first, before any row shared with other partners is written: see `_window_shared`.
+    window = _window_shared()
     titles = copies = 0
     BookStockTotal.objects.bulk_create(
         [BookStockTotal(book_id=book_id) for book_id in book_ids], ignore_conflicts=True
@@ -123,6 +132,15 @@ def rollups_apply(*, operation, sign: int, lines, held_before: dict[int, int]) -
             BookSalesMonth.objects.filter(book_id=book_id, month=month).update(
                 sold=F("sold") + copies_sold, revenue=F("revenue") + revenue
             )
+        if _in_window(month, window):
+            BookSalesTrailing.objects.bulk_create(
+                [BookSalesTrailing(window=window, book_id=book_id) for book_id in book_ids],
+                ignore_conflicts=True,
+            )
+            for book_id, copies_sold, revenue in sold:
+                BookSalesTrailing.objects.filter(window=window, book_id=book_id).update(
+                    sold=F("sold") + copies_sold, revenue=F("revenue") + revenue
+                )
         for book_id, copies_sold, revenue in sold:
             PartnerBookSalesMonth.objects.filter(
                 partner_id=partner_id, book_id=book_id, month=month
@@ -133,6 +151,87 @@ def rollups_apply(*, operation, sign: int, lines, held_before: dict[int, int]) -
         }
     PartnerSalesMonth.objects.get_or_create(partner_id=partner_id, month=month)
     PartnerSalesMonth.objects.filter(partner_id=partner_id, month=month).update(**change)
+    if _in_window(month, window):
+        PartnerSalesTrailing.objects.get_or_create(window=window, partner_id=partner_id)
+        PartnerSalesTrailing.objects.filter(window=window, partner_id=partner_id).update(**change)
+
+
+def add_months(month: date, months: int) -> date:
+    index = month.year * 12 + month.month - 1 + months
+    return date(index // 12, index % 12 + 1, 1)
+
+
+def window_months(window: date) -> tuple[date, date]:
+    """The first and last month of the twelve that end with `window`."""
+    return add_months(window, -11), window
+
+
+def _in_window(month: date, window: date | None) -> bool:
+    return window is not None and window_months(window)[0] <= month <= window
+
+
+def _window_shared() -> date | None:
+    """The trailing window's last month, for a service about to write the months.
+
+    On PostgreSQL the row is read FOR SHARE: services do not wait on each other for it, but a
+    roll (FOR UPDATE) waits until every service that read it has committed, and the services
+    that come after read the new window. It is read before the service writes any row that
+    other partners share, so that a service waiting for a roll holds nothing another needs.
+    SQLite runs one write transaction at a time (transaction_mode IMMEDIATE)."""
+    connection = connections[SalesWindow.objects.db]
+    sql = f"SELECT month FROM {connection.ops.quote_name(SalesWindow._meta.db_table)} WHERE id = 1"  # noqa: S608
+    if connection.vendor == "postgresql":
+        sql += " FOR SHARE"
+    with connection.cursor() as cursor:
+        cursor.execute(sql)
+        row = cursor.fetchone()
+    if row is None or row[0] is None:
+        return None
+    month = row[0]
+    return month if isinstance(month, date) else date.fromisoformat(month)
+
+
+@transaction.atomic
+def trailing_roll(*, month: date) -> date:
+    """Move the trailing window forward to the twelve months ending with `month`: sum them per
+    book and per partner from the monthly rollups. The previous window's rows stay (a read
+    that began before the roll may still ask for them); older ones go. Never moves back:
+    returns the window's last month as it stands after the call."""
+    SalesWindow.objects.bulk_create([SalesWindow(pk=1, month=None)], ignore_conflicts=True)
+    window = SalesWindow.objects.select_for_update().get(pk=1)
+    if window.month is not None and window.month >= month:
+        return window.month
+    first, last = window_months(month)
+    _insert_select(
+        BookSalesTrailing,
+        {"window": "r_window", "book_id": "r_book", "sold": "r_sold", "revenue": "r_revenue"},
+        BookSalesMonth.objects.filter(month__gte=first, month__lte=last)
+        .values(r_book=F("book_id"))
+        .annotate(
+            r_window=Value(month, output_field=DateField()),
+            r_sold=Sum("sold"),
+            r_revenue=Sum("revenue"),
+        )
+        .order_by(),
+    )
+    partner_sums = {f"r_{name}": Sum(name) for name in PARTNER_MONTH_FIELDS}
+    _insert_select(
+        PartnerSalesTrailing,
+        {
+            "window": "r_window",
+            "partner_id": "r_partner",
+            **{name: f"r_{name}" for name in PARTNER_MONTH_FIELDS},
+        },
+        PartnerSalesMonth.objects.filter(month__gte=first, month__lte=last)
+        .values(r_partner=F("partner_id"))
+        .annotate(r_window=Value(month, output_field=DateField()), **partner_sums)
+        .order_by(),
+    )
+    keep = [month] if window.month is None else [month, window.month]
+    BookSalesTrailing.objects.exclude(window__in=keep).delete()
+    PartnerSalesTrailing.objects.exclude(window__in=keep).delete()
+    SalesWindow.objects.filter(pk=1).update(month=month)
+    return month
 
 
 def rollups_reserve(*, changes: list[tuple[int, int]]) -> None:
@@ -315,6 +414,9 @@ def _sales_by_month_select(apps, keys: dict[str, str]):
     )
 
 
+_TRAILING_MODELS = ("BookSalesTrailing", "PartnerSalesTrailing", "SalesWindow")
+
+
 def rollups_rebuild(*, apps=global_apps) -> None:
     """Recompute every rollup row: the stock totals from the stored balances (rebuilt from the
     ledger first when they may be stale: see `balances_rebuild`), the monthly sales from the
@@ -332,6 +434,13 @@ def rollups_rebuild(*, apps=global_apps) -> None:
         BookSalesMonth,
         PartnerBookSalesMonth,
     ):
+        model.objects.all().delete()
+    try:
+        trailing = [apps.get_model("operations", name) for name in _TRAILING_MODELS]
+    except LookupError:
+        trailing = []  # a migration that runs before the trailing rollups exist
+    for model in trailing:
+        # The first read of the trailing twelve months rolls them again, from the months.
         model.objects.all().delete()
     held = Q(quantity__gt=0)
     _insert_select(

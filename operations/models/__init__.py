@@ -37,10 +37,13 @@ from operations.billing.models import (  # noqa: F401
 )
 from operations.models.rollups import (
     BookSalesMonth,
+    BookSalesTrailing,
     BookStockTotal,
     PartnerBookSalesMonth,
     PartnerSalesMonth,
+    PartnerSalesTrailing,
     PartnerStockTotal,
+    SalesWindow,
 )
 from operations.export_models import ExportFile
 
@@ -62,6 +65,7 @@ __all__ = [
     "REFERENCE_PREFIXES",
     "STATES",
     "BookSalesMonth",
+    "BookSalesTrailing",
     "BookStockTotal",
     "EventCounter",
     "ExportFile",
@@ -75,9 +79,11 @@ __all__ = [
     "OrderingState",
     "PartnerBookSalesMonth",
     "PartnerSalesMonth",
+    "PartnerSalesTrailing",
     "PartnerStockTotal",
     "ReferenceCounter",
     "Reminder",
+    "SalesWindow",
     "Status",
     "Stock",
     "StockBalance",

@@ -169,3 +169,91 @@ class PartnerBookSalesMonth(models.Model):
 
     def __str__(self):
         return f"{self.partner_id}/{self.book_id} {self.month:%Y-%m}: {self.sold}"
+
+
+# -- the trailing twelve months --------------------------------------------------------------
+#
+# The sales analytics open on the last twelve calendar months. Summing them month by month
+# reads one row per book (or partner) and month; these rows hold the twelve months already
+# summed, one per book and one per partner, for the window that `SalesWindow` names. The
+# services add to them in the same transaction as the months (operations.rollups); the first
+# read in a new month rolls the window (`trailing_roll`), from the monthly rollups.
+
+
+class SalesWindow(models.Model):
+    """The last month of the trailing twelve months that the trailing rollups hold (a single
+    row, pk 1; its month is empty until the first roll)."""
+
+    month = models.DateField(_("last month"), null=True)
+
+    class Meta:
+        verbose_name = _("trailing twelve months")
+        verbose_name_plural = _("trailing twelve months")
+
+    def __str__(self):
+        return f"{self.month:%Y-%m}"
+
+
+class BookSalesTrailing(models.Model):
+    """One book's sales in the twelve months ending with `window` (local time, dated by the
+    report): the sum of its `BookSalesMonth` rows for those months."""
+
+    window = models.DateField(_("last month"))
+    book = models.ForeignKey(
+        "catalog.Book",
+        on_delete=models.CASCADE,
+        related_name="trailing_sales",
+        verbose_name=_("book"),
+    )
+    sold = models.IntegerField(_("copies sold"), default=0)
+    revenue = models.DecimalField(
+        _("revenue at retail"), max_digits=14, decimal_places=2, default=Decimal("0.00")
+    )
+
+    class Meta:
+        verbose_name = _("book's sales over twelve months")
+        verbose_name_plural = _("books' sales over twelve months")
+        constraints = [
+            models.UniqueConstraint(fields=["window", "book"], name="book_sales_trailing_unique")
+        ]
+        indexes = [
+            # Best sellers: the window's books by copies sold, read from the index alone.
+            models.Index(
+                fields=["window", "-sold", "book", "revenue"], name="book_sales_trailing_rank"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.book_id} to {self.window:%Y-%m}: {self.sold}"
+
+
+class PartnerSalesTrailing(models.Model):
+    """One partner's twelve months ending with `window` (local time): the sum of its
+    `PartnerSalesMonth` rows for those months."""
+
+    window = models.DateField(_("last month"))
+    partner = models.ForeignKey(
+        "accounts.Partner",
+        on_delete=models.CASCADE,
+        related_name="trailing_sales",
+        verbose_name=_("partner"),
+    )
+    delivered = models.IntegerField(_("copies delivered"), default=0)
+    sold = models.IntegerField(_("copies sold"), default=0)
+    revenue = models.DecimalField(
+        _("revenue at retail"), max_digits=14, decimal_places=2, default=Decimal("0.00")
+    )
+    returned = models.IntegerField(_("copies returned"), default=0)
+    damaged = models.IntegerField(_("copies damaged"), default=0)
+
+    class Meta:
+        verbose_name = _("partner's sales over twelve months")
+        verbose_name_plural = _("partners' sales over twelve months")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["window", "partner"], name="partner_sales_trailing_unique"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.partner_id} to {self.window:%Y-%m}: {self.sold}"

@@ -9,6 +9,7 @@ from decimal import Decimal
 import pytest
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils import timezone
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -17,6 +18,7 @@ from catalog.tests.factories import BookFactory
 from operations import returns, services
 from operations.ledger import check_ledger
 from operations.models import EventCounter, Item, Operation, Stock, StockBalance
+from operations.rollups import trailing_roll
 from operations.selectors import stock_quantities_for_partner
 
 BOOKS = 3
@@ -79,6 +81,9 @@ def _snapshot(partner):
 
 
 def _run(steps):
+    # The trailing twelve months end with this month: every step below writes into them, and
+    # `check_ledger` proves them after each one.
+    trailing_roll(month=timezone.localdate().replace(day=1))
     admin = AdminUserFactory()
     partner = PartnerFactory()
     books = [BookFactory(price=Decimal("10.00")) for _ in range(BOOKS)]

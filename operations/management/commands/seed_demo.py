@@ -32,6 +32,7 @@ from operations.returns import (
     return_request,
     return_ship,
 )
+from operations.rollups import trailing_roll
 from operations.selectors import stock_quantities_for_partner
 from operations.services import (
     Line,
@@ -286,6 +287,9 @@ class Command(BaseCommand):
     @transaction.atomic
     def _seed(self):
         rng = random.Random(2026)  # noqa: S311 - demo data, not security
+        # The trailing twelve months end with this month: the history below writes into them
+        # through the services (and `ledger_check` proves them on the demo).
+        trailing_roll(month=timezone.localdate().replace(day=1))
         admin = User.objects.create_superuser(ADMIN_EMAIL, DEMO_PASSWORD, full_name="Éditions Démo")
         books = self._books(rng)
         active_books = [b for b in books if b.is_active]
