@@ -29,7 +29,7 @@ class AnalyticsAdminMixin:
         if fmt in ("csv", "xlsx") and table in exports.SALES_TABLES:
             return exports.sales_analytics_csv(table=table, filters=filters, fmt=fmt)
         months = analytics.sales_by_month(filters)
-        partners = analytics.sales_by_partner(filters)
+        partners = analytics.partner_sales(filters)
         query = request.GET.copy()
         query.pop("format", None)
         query.pop("table", None)
@@ -41,9 +41,9 @@ class AnalyticsAdminMixin:
             "filters": filters,
             "months": months,
             "months_total": analytics.sales_totals(months),
-            "partners": analytics.top_partners(partners),
-            "partners_count": len(partners),
-            "partners_total": analytics.sales_totals(partners),
+            "partners": partners.rows,
+            "partners_count": partners.count,
+            "partners_total": partners.total,
             "sales_partners_limit": analytics.SALES_PARTNERS_LIMIT,
             "books": analytics.best_sellers(filters),
             "slow": analytics.slow_movers(filters),
@@ -145,9 +145,10 @@ class SalesFilterForm(forms.Form):
         if "date_from" not in data or "date_to" not in data:
             date_from = date_to = None  # one date refused: the whole period is the default
         partner = data.get("partner")
-        return analytics.SalesFilters(
+        filters = analytics.SalesFilters(
             date_from=date_from or self.default_from,
             date_to=date_to or self.default_to,
             partner_id=partner.pk if partner else None,
             slow_days=data.get("days") or analytics.DEFAULT_SLOW_DAYS,
         )
+        return analytics.with_trailing(filters)

@@ -3,7 +3,8 @@ reads them all from `operations.analytics`:
 
 - `stock`: the copies held across partners, per book or per partner, and their summary;
 - `desk`: what waits for an admin (partners owing a sales report, the order desk's counts);
-- `sales`: the sales period and its rows, sales per month and per partner, the totals row;
+- `sales`: the sales period and its rows, sales per month and per partner, the totals row
+  (and the trailing twelve months the page opens on);
 - `books`: the best sellers of the period, and the slow movers on the partners' shelves.
 """
 
@@ -14,13 +15,16 @@ from operations.analytics.sales import (
     DEFAULT_SLOW_DAYS,
     SALES_PARTNERS_LIMIT,
     SLOW_MOVERS_LIMIT,
+    PartnerSales,
     SalesFilters,
     SalesRow,
     default_sales_period,
+    partner_sales,
     sales_by_month,
     sales_by_partner,
     sales_totals,
     top_partners,
+    with_trailing,
 )
 from operations.analytics.stock import (
     STOCK_SORTS,
@@ -39,6 +43,7 @@ __all__ = [
     "SLOW_MOVERS_LIMIT",
     "STOCK_SORTS",
     "OrderDesk",
+    "PartnerSales",
     "SalesFilters",
     "SalesRow",
     "SlowMover",
@@ -48,6 +53,7 @@ __all__ = [
     "best_sellers",
     "default_sales_period",
     "order_desk",
+    "partner_sales",
     "partners_awaiting_report",
     "sales_by_month",
     "sales_by_partner",
@@ -57,4 +63,5 @@ __all__ = [
     "stock_per_partner",
     "stock_summary",
     "top_partners",
+    "with_trailing",
 ]

@@ -5,8 +5,18 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-from django.db.models import Count, ExpressionWrapper, F, IntegerField, Q, Sum, Value, Window
-from django.db.models.functions import Rank
+from django.db.models import (
+    Count,
+    ExpressionWrapper,
+    F,
+    IntegerField,
+    Q,
+    Subquery,
+    Sum,
+    Value,
+    Window,
+)
+from django.db.models.functions import Coalesce, Rank
 from django.utils import timezone
 
 from operations.analytics.sales import (
@@ -19,7 +29,12 @@ from operations.analytics.sales import (
     _sales_items,
     _split,
 )
-from operations.models import BookSalesMonth, PartnerBookSalesMonth, StockBalance
+from operations.models import (
+    BookSalesMonth,
+    BookSalesTrailing,
+    PartnerBookSalesMonth,
+    StockBalance,
+)
 from operations.selectors import cents
 
 _BOOK_KEY = ExpressionWrapper(F("book_id") + Value(0), output_field=IntegerField())
@@ -32,30 +47,40 @@ def best_sellers(
     (every book sold with limit=None).
 
     Whole months are summed from the monthly rollup per book, grouped by book alone (no join
-    per row); titles are read for the books that can make the cut only."""
+    per row), or read summed from the trailing rollup when the period is the trailing twelve
+    months; titles are read for the books that can make the cut only."""
     split = _split(filters)
     sums: dict[int, list] = {}  # book id -> [copies sold, revenue]
     if filters.partner_id or not split.first_month:
         # One partner's sales (bounded by that partner), or less than a whole month.
         parts = [filters]
     else:
-        months = BookSalesMonth.objects.filter(
-            month__gte=split.first_month, month__lte=split.last_month
-        )
-        # Grouped by `book_id + 0`: the same groups, but SQLite then reads the period's
-        # months from their covering index instead of every month of every book.
-        grouped = (
-            months.values(book_key=_BOOK_KEY)
-            .annotate(copies=Sum("sold"), amount=Sum("revenue"))
-            .filter(copies__gt=0)
-        )
-        if not split.edges and limit is not None and limit > 0:
-            # The books selling at least as many copies as the `limit`-th one, in the same
-            # pass over the period (a rank over the groups): those tied with it are then
-            # ordered by revenue and title.
-            grouped = grouped.annotate(rank=Window(Rank(), order_by=F("copies").desc())).filter(
-                rank__lte=limit
+        if filters.window:
+            # The trailing twelve months, one row per book, read along their index by copies
+            # sold: the books selling at least as many copies as the `limit`-th one.
+            grouped = BookSalesTrailing.objects.filter(window=filters.window, sold__gt=0)
+            if limit is not None and limit > 0:
+                nth = grouped.order_by("-sold").values("sold")[limit - 1 : limit]
+                grouped = grouped.filter(sold__gte=Coalesce(Subquery(nth), 1))
+            grouped = grouped.values(book_key=F("book_id"), copies=F("sold"), amount=F("revenue"))
+        else:
+            months = BookSalesMonth.objects.filter(
+                month__gte=split.first_month, month__lte=split.last_month
             )
+            # Grouped by `book_id + 0`: the same groups, but SQLite then reads the period's
+            # months from their covering index instead of every month of every book.
+            grouped = (
+                months.values(book_key=_BOOK_KEY)
+                .annotate(copies=Sum("sold"), amount=Sum("revenue"))
+                .filter(copies__gt=0)
+            )
+            if not split.edges and limit is not None and limit > 0:
+                # The books selling at least as many copies as the `limit`-th one, in the
+                # same pass over the period (a rank over the groups): those tied with it are
+                # then ordered by revenue and title.
+                grouped = grouped.annotate(rank=Window(Rank(), order_by=F("copies").desc())).filter(
+                    rank__lte=limit
+                )
         rows = grouped.order_by().values_list("book_key", "copies", "amount")
         sums = {book_id: [copies, amount] for book_id, copies, amount in rows}
         parts = split.edges

@@ -5,14 +5,14 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
-from django.db.models import ExpressionWrapper, F, Q, QuerySet, Sum
-from django.db.models.functions import TruncMonth
+from django.db.models import Count, ExpressionWrapper, F, Q, QuerySet, Sum, Window
+from django.db.models.functions import Rank, TruncMonth
 from django.utils import timezone
 
 from operations.analytics.stock import _MONEY
 from operations.billing.selectors import invoiced_due
-from operations.models import Item, Kind, PartnerSalesMonth
-from operations.rollups import next_month
+from operations.models import Item, Kind, PartnerSalesMonth, PartnerSalesTrailing, SalesWindow
+from operations.rollups import next_month, trailing_roll, window_months
 from operations.selectors import cents
 
 # Sales are the items of recorded sales reports (-q), dated by the report's created_at;
@@ -25,6 +25,11 @@ from operations.selectors import cents
 # back out of its report's month); the days of a month the period covers only in part are
 # read from the items, which bounds that read by one month at each end. A month that runs
 # past today counts as whole when the period reaches today: nothing is dated later.
+#
+# The page opens on the last twelve months. For that period (across every partner) the
+# trailing rollups hold the twelve months already summed, one row per book and per partner
+# (`with_trailing` tells the reads to use them), so the page reads the same number of rows
+# whatever the size of the catalogue or the history.
 #
 # Revenue at retail is summed in SQL and rounded in Python with `cents` (SQLite does decimal
 # arithmetic in floats). The amount due is summed from the invoices of those reports
@@ -47,6 +52,8 @@ class SalesFilters:
     date_to: date
     partner_id: int | None = None
     slow_days: int = DEFAULT_SLOW_DAYS
+    # Set by `with_trailing`: the last month of the trailing twelve months that the period is.
+    window: date | None = None
 
     @property
     def start_at(self) -> datetime:
@@ -69,6 +76,25 @@ def default_sales_period(today: date | None = None) -> tuple[date, date]:
     if month < 1:
         year, month = year - 1, month + 12
     return date(year, month, 1), today
+
+
+def with_trailing(filters: SalesFilters, today: date | None = None) -> SalesFilters:
+    """The same filters, set to read the trailing rollups when the period is the twelve months
+    ending with this one, across every partner. The first such read of a month rolls the
+    window forward (`trailing_roll`)."""
+    today = today or timezone.localdate()
+    month = today.replace(day=1)
+    split = _split(filters, today)
+    if (
+        filters.partner_id
+        or split.edges
+        or (split.first_month, split.last_month) != window_months(month)
+    ):
+        return filters
+    current = SalesWindow.objects.filter(pk=1).values_list("month", flat=True).first()
+    if current is None or current < month:
+        current = trailing_roll(month=month)
+    return replace(filters, window=month) if current == month else filters
 
 
 def _sales_items(filters: SalesFilters) -> QuerySet:
@@ -218,18 +244,30 @@ def sales_by_partner(filters: SalesFilters) -> list[SalesRow]:
     rows: dict[int, SalesRow] = {}
     split = _split(filters)
     if split.first_month:
-        groups = (
-            _partner_months(filters, split)
-            .values("partner_id", "partner__store_name", "partner__city")
-            .annotate(
-                copies_delivered=Sum("delivered"),
-                copies_sold=Sum("sold"),
-                amount=Sum("revenue"),
-                copies_returned=Sum("returned"),
-                copies_damaged=Sum("damaged"),
+        if filters.window:
+            groups = PartnerSalesTrailing.objects.filter(window=filters.window).values(
+                "partner_id",
+                "partner__store_name",
+                "partner__city",
+                copies_delivered=F("delivered"),
+                copies_sold=F("sold"),
+                amount=F("revenue"),
+                copies_returned=F("returned"),
+                copies_damaged=F("damaged"),
             )
-            .order_by()
-        )
+        else:
+            groups = (
+                _partner_months(filters, split)
+                .values("partner_id", "partner__store_name", "partner__city")
+                .annotate(
+                    copies_delivered=Sum("delivered"),
+                    copies_sold=Sum("sold"),
+                    amount=Sum("revenue"),
+                    copies_returned=Sum("returned"),
+                    copies_damaged=Sum("damaged"),
+                )
+                .order_by()
+            )
         for group in groups:
             if not any(
                 group[name]
@@ -263,6 +301,70 @@ def top_partners(rows: list[SalesRow], limit: int = SALES_PARTNERS_LIMIT) -> lis
     """The partners that sold the most copies (then the most revenue), for the page."""
     ranked = sorted(rows, key=lambda r: (-r.copies_sold, -r.revenue, r.label.casefold(), r.key))
     return ranked[:limit]
+
+
+@dataclass
+class PartnerSales:
+    """The page's table of partners: the first `limit` (see `top_partners`), how many
+    partners the period lists, and the totals row over all of them."""
+
+    rows: list[SalesRow]
+    count: int
+    total: SalesRow
+
+
+_PARTNER_SUMS = ("delivered", "sold", "revenue", "returned", "damaged")
+# A partner is listed when something was delivered, sold or returned (as `sales_by_partner`).
+_LISTED = ~Q(delivered=0, sold=0, revenue=0, returned=0)
+
+
+def partner_sales(filters: SalesFilters, *, limit: int = SALES_PARTNERS_LIMIT) -> PartnerSales:
+    """The partners' table of the page. Over the trailing twelve months, one query ranks the
+    partners' rows and sums them all (a window over the rows), so that only the first
+    `limit` (and those tied with the last) leave the database; otherwise from
+    `sales_by_partner`."""
+    if not filters.window:
+        rows = sales_by_partner(filters)
+        return PartnerSales(top_partners(rows, limit), len(rows), sales_totals(rows))
+    sums = {f"all_{name}": Window(Sum(name)) for name in _PARTNER_SUMS}
+    ranked = (
+        PartnerSalesTrailing.objects.filter(_LISTED, window=filters.window)
+        .annotate(
+            rank=Window(Rank(), order_by=[F("sold").desc(), F("revenue").desc()]),
+            listed=Window(Count("pk")),
+            **sums,
+        )
+        .filter(rank__lte=limit)
+        .values(
+            "partner_id", "partner__store_name", "partner__city", *_PARTNER_SUMS, *sums, "listed"
+        )
+    )
+    ranked = list(ranked)
+    invoiced = invoiced_due(start_at=filters.start_at, end_at=filters.end_at, by="partner")
+    rows = [
+        SalesRow(
+            key=row["partner_id"],
+            label=row["partner__store_name"],
+            detail=row["partner__city"],
+            copies_delivered=row["delivered"],
+            copies_sold=row["sold"],
+            revenue=cents(row["revenue"]),
+            copies_returned=row["returned"],
+            copies_damaged=row["damaged"],
+            amount_due=invoiced.get(row["partner_id"], Decimal("0.00")),
+        )
+        for row in ranked
+    ]
+    total = SalesRow(amount_due=sum(invoiced.values(), Decimal("0.00")))
+    if ranked:
+        first = ranked[0]
+        total.copies_delivered = first["all_delivered"]
+        total.copies_sold = first["all_sold"]
+        total.revenue = cents(first["all_revenue"])
+        total.copies_returned = first["all_returned"]
+        total.copies_damaged = first["all_damaged"]
+    count = ranked[0]["listed"] if ranked else 0
+    return PartnerSales(top_partners(rows, limit), count, total)
 
 
 def _ledger_by_partner(filters: SalesFilters, rows: dict[int, SalesRow]) -> None:

@@ -424,6 +424,7 @@ def _queries(client) -> int:
 def test_the_page_costs_the_same_number_of_queries_with_more_data(admin_client):
     admin = AdminUserFactory()
     _grow(admin, 0, 1)
+    _queries(admin_client)  # the month's first read rolls the trailing twelve months
     small = _queries(admin_client)
     _grow(admin, 1, 8)
     assert _queries(admin_client) == small

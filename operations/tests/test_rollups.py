@@ -123,8 +123,9 @@ PAGES = [
 @pytest.mark.parametrize("rows", [10, 500])
 def test_the_stock_and_analytics_pages_run_the_same_queries_for_10_or_500_rows(admin_client, rows):
     build_ledger(rows, rows, 2, min(rows, 25))
+    _queries(admin_client, ANALYTICS, {})  # the month's first read rolls the twelve months
     counts = [_queries(admin_client, url, params) for url, params in PAGES]
-    assert counts == [7, 7, 7, 7, 10]
+    assert counts == [7, 7, 7, 7, 11]
     assert list(_rollups_match_ledger()) == []
 
 
