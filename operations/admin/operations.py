@@ -115,6 +115,7 @@ class OperationAdmin(
         BookFilter,
     ]
     list_select_related = ["partner"]
+    list_per_page = 50  # as the partners, stock and sales tables: rendering is per row
     # The search and its limits: see operations.admin_list (never a join to the items).
     search_fields = ["reference"]
     show_full_result_count = False
