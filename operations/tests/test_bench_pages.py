@@ -37,3 +37,10 @@ def test_requests_per_second_under_gunicorn_counts_answers_and_refuses_errors(tm
         assert requests_per_second(base, "/healthz", seconds=0.5, connections=2) > 0
         with pytest.raises(RuntimeError, match="not 200"):
             requests_per_second(base, "/no-such-page", seconds=0.2, connections=2)
+
+
+def test_each_page_keeps_the_best_median_of_the_rounds():
+    first = {"pages": {"a": {"ms": 10.0, "queries": 3}, "b": {"ms": 4.0, "queries": 2}}}
+    second = {"pages": {"a": {"ms": 12.0, "queries": 3}, "b": {"ms": 3.0, "queries": 2}}}
+    best = bench_pages._best_of(bench_pages._best_of(None, first), second)
+    assert best["pages"] == {"a": {"ms": 10.0, "queries": 3}, "b": {"ms": 3.0, "queries": 2}}
