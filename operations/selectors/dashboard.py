@@ -152,16 +152,18 @@ _FIGURE_COLUMNS = (
 
 
 def _partner_rows(partner_id: int, **more) -> QuerySet:
-    """One partner's stock (from its balances) and copies (from its monthly rollup), with
-    `more` annotations, as one row whatever its history."""
+    """One partner's stock (titles and copies from its stock total, their value from its
+    balances) and copies (from its monthly rollup), with `more` annotations, as one row
+    whatever its history."""
     whole = IntegerField()
     held = StockBalance.objects.held()
     months = PartnerSalesMonth.objects.all()
     return (
         Partner.objects.filter(pk=partner_id)
         .annotate(
-            stock_titles=_summed(held, Value(1), whole),
-            stock_copies=_summed(held, F("quantity"), whole),
+            # Titles and copies held: the partner's stock total (one row, kept by the services).
+            stock_titles=Coalesce(F("stock_total__titles"), Value(0)),
+            stock_copies=Coalesce(F("stock_total__held"), Value(0)),
             stock_value=_summed(held, F("quantity") * F("book__price"), _MONEY),
             copies_delivered=_summed(months, F("delivered"), whole),
             copies_sold=_summed(months, F("sold"), whole),
