@@ -2,33 +2,31 @@
 
 from dataclasses import dataclass
 
-from django.db.models import Count, F, OuterRef, QuerySet, Subquery
-from django.db.models.functions import Coalesce
+from django.db.models import Count, OuterRef, QuerySet, Subquery
 
 from accounts.models import Partner
 from operations.lifecycle import OPEN_ORDER_STATUSES, OPEN_RETURN_STATUSES
 from operations.models import Kind, Operation, Status
+from operations.models.ledger import RULE_2_EVENTS
 
 
 def partners_awaiting_report() -> QuerySet:
     """Partners with a delivery that no recorded sales report follows (rule 2), longest
     waiting first.
 
-    A partner awaits a report exactly when its last delivery (in event order) comes after
-    its last recorded report: a report that follows the last delivery follows every earlier
-    one too. Each "last" is one probe of the (partner, kind, status, counted_seq) index, so
-    the cost grows with the partners, never with their history.
+    A partner awaits a report exactly when its last event of rule 2 (in event order: a
+    delivery or a recorded report) is a delivery: a report that follows the last delivery
+    follows every earlier one too. That event and its kind are one probe of a partial index
+    (`op_partner_rule_2_seq`), read from the index alone, so the cost grows with the
+    partners, never with their history.
     """
-    mine = Operation.objects.filter(partner=OuterRef("pk")).order_by("-counted_seq")
-    last_delivery = mine.filter(kind=Kind.ORDER, status=Status.DELIVERED)
-    last_report = mine.filter(kind=Kind.REPORT, status=Status.RECORDED)
+    last = Operation.objects.filter(RULE_2_EVENTS, partner=OuterRef("pk")).order_by(
+        "-counted_seq"
+    )
     return (
-        Partner.objects.annotate(
-            last_delivery_seq=Subquery(last_delivery.values("counted_seq")[:1]),
-            last_report_seq=Coalesce(Subquery(last_report.values("counted_seq")[:1]), 0),
-        )
-        .filter(last_delivery_seq__gt=F("last_report_seq"))
-        .annotate(last_delivery_at=Subquery(last_delivery.values("delivered_at")[:1]))
+        Partner.objects.annotate(last_event_kind=Subquery(last.values("kind")[:1]))
+        .filter(last_event_kind=Kind.ORDER)
+        .annotate(last_delivery_at=Subquery(last.values("delivered_at")[:1]))
         .order_by("last_delivery_at", "pk")
     )
 

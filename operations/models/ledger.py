@@ -27,6 +27,11 @@ from operations.lifecycle import (
     can_become,
 )
 
+# The events rule 2 orders: a delivery waits for a report that comes after it.
+RULE_2_EVENTS = models.Q(kind=Kind.ORDER, status=Status.DELIVERED) | models.Q(
+    kind=Kind.REPORT, status=Status.RECORDED
+)
+
 
 def cents(amount) -> Decimal:
     """Round a money amount to the cent, halves up (as on an invoice)."""
@@ -304,6 +309,13 @@ class Operation(models.Model):
             models.Index(
                 fields=["partner", "kind", "status", "counted_seq"],
                 name="op_partner_kind_status_seq",
+            ),
+            # The partner's last event of rule 2 (a delivery or a recorded report) and its
+            # kind, read from the index alone: one probe per partner for the order desk.
+            models.Index(
+                fields=["partner", "counted_seq", "kind"],
+                condition=RULE_2_EVENTS,
+                name="op_partner_rule_2_seq",
             ),
             models.Index(fields=["kind", "status", "created_at"], name="op_kind_status_created"),
             # The back office's status filter, newest first.
