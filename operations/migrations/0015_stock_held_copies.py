@@ -23,4 +23,7 @@ class Migration(migrations.Migration):
                 name="stock_balance_held",
             ),
         ),
+        # The planner's statistics cover the new index: without them SQLite may pick it for
+        # reads that another index serves (as ANALYZE leaves a live database).
+        migrations.RunSQL("ANALYZE operations_stockbalance", reverse_sql=migrations.RunSQL.noop),
     ]

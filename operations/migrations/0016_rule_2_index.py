@@ -17,4 +17,7 @@ class Migration(migrations.Migration):
             model_name='operation',
             index=models.Index(condition=models.Q(models.Q(('kind', 'order'), ('status', 'delivered')), models.Q(('kind', 'report'), ('status', 'recorded')), _connector='OR'), fields=['partner', 'counted_seq', 'kind'], name='op_partner_rule_2_seq'),
         ),
+        # The planner's statistics cover the new index: without them SQLite may pick it for
+        # reads that another index serves (as ANALYZE leaves a live database).
+        migrations.RunSQL("ANALYZE operations_operation", reverse_sql=migrations.RunSQL.noop),
     ]
