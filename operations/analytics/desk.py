@@ -20,9 +20,7 @@ def partners_awaiting_report() -> QuerySet:
     (`op_partner_rule_2_seq`), read from the index alone, so the cost grows with the
     partners, never with their history.
     """
-    last = Operation.objects.filter(RULE_2_EVENTS, partner=OuterRef("pk")).order_by(
-        "-counted_seq"
-    )
+    last = Operation.objects.filter(RULE_2_EVENTS, partner=OuterRef("pk")).order_by("-counted_seq")
     return (
         Partner.objects.annotate(last_event_kind=Subquery(last.values("kind")[:1]))
         .filter(last_event_kind=Kind.ORDER)
