@@ -34,7 +34,6 @@ from operations.models import (
     PartnerSalesTrailing,
     PartnerStockTotal,
     ReferenceCounter,
-    SalesWindow,
     StockBalance,
 )
 from operations.rollups import (
@@ -43,6 +42,7 @@ from operations.rollups import (
     PARTNER_FIELDS,
     PARTNER_MONTH_FIELDS,
     rollups_expected,
+    window_month,
     window_months,
 )
 
@@ -459,7 +459,7 @@ def _trailing_sums(months: dict, window) -> dict:
 def _trailing_match_ledger(expected) -> Iterator[Violation]:
     """The trailing twelve months of the current window, per book and per partner, equal the
     ledger's sales in those months."""
-    window = SalesWindow.objects.filter(pk=1).values_list("month", flat=True).first()
+    window = window_month()
     if window is None:
         return  # not rolled yet: the first read of the analytics rolls it
     yield from _rollup_matches(

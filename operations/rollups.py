@@ -99,9 +99,10 @@ def rollups_apply(*, operation, sign: int, lines, held_before: dict[int, int]) -
         elif kind == Kind.REPORT:
             change["sold"] = F("sold") - sign * quantity
         BookStockTotal.objects.filter(book_id=book_id).update(**change)
-    PartnerStockTotal.objects.get_or_create(partner_id=partner_id)
-    PartnerStockTotal.objects.filter(partner_id=partner_id).update(
-        held=F("held") + copies, titles=F("titles") + titles
+    _add_partner(
+        PartnerStockTotal,
+        {"held": F("held") + copies, "titles": F("titles") + titles},
+        partner_id=partner_id,
     )
 
     if kind == Kind.ORDER:
@@ -117,43 +118,36 @@ def rollups_apply(*, operation, sign: int, lines, held_before: dict[int, int]) -
         month = month_of(operation.created_at)
         # Report lines are negative: copies sold are -quantity.
         sold = [(book_id, -sign * q, -sign * q * price) for book_id, q, price, _d in lines]
-        BookSalesMonth.objects.bulk_create(
-            [BookSalesMonth(book_id=book_id, month=month) for book_id in book_ids],
-            ignore_conflicts=True,
-        )
-        PartnerBookSalesMonth.objects.bulk_create(
-            [
-                PartnerBookSalesMonth(partner_id=partner_id, book_id=book_id, month=month)
-                for book_id in book_ids
-            ],
-            ignore_conflicts=True,
-        )
-        for book_id, copies_sold, revenue in sold:
-            BookSalesMonth.objects.filter(book_id=book_id, month=month).update(
-                sold=F("sold") + copies_sold, revenue=F("revenue") + revenue
-            )
+        _add_sold(BookSalesMonth, sold, month=month)
         if _in_window(month, window):
-            BookSalesTrailing.objects.bulk_create(
-                [BookSalesTrailing(window=window, book_id=book_id) for book_id in book_ids],
-                ignore_conflicts=True,
-            )
-            for book_id, copies_sold, revenue in sold:
-                BookSalesTrailing.objects.filter(window=window, book_id=book_id).update(
-                    sold=F("sold") + copies_sold, revenue=F("revenue") + revenue
-                )
-        for book_id, copies_sold, revenue in sold:
-            PartnerBookSalesMonth.objects.filter(
-                partner_id=partner_id, book_id=book_id, month=month
-            ).update(sold=F("sold") + copies_sold, revenue=F("revenue") + revenue)
+            _add_sold(BookSalesTrailing, sold, window=window)
+        _add_sold(PartnerBookSalesMonth, sold, partner_id=partner_id, month=month)
         change = {
             "sold": F("sold") + sum(s for _b, s, _r in sold),
             "revenue": F("revenue") + sum((r for _b, _s, r in sold), ZERO),
         }
-    PartnerSalesMonth.objects.get_or_create(partner_id=partner_id, month=month)
-    PartnerSalesMonth.objects.filter(partner_id=partner_id, month=month).update(**change)
+    _add_partner(PartnerSalesMonth, change, partner_id=partner_id, month=month)
     if _in_window(month, window):
-        PartnerSalesTrailing.objects.get_or_create(window=window, partner_id=partner_id)
-        PartnerSalesTrailing.objects.filter(window=window, partner_id=partner_id).update(**change)
+        _add_partner(PartnerSalesTrailing, change, partner_id=partner_id, window=window)
+
+
+def _add_sold(model, sold: list[tuple], **key) -> None:
+    """Add each book's copies sold and revenue ([(book_id, copies, revenue)], in ascending
+    book order) to its row of `model` under `key`, creating the rows that are missing."""
+    model.objects.bulk_create(
+        [model(book_id=book_id, **key) for book_id, _copies, _revenue in sold],
+        ignore_conflicts=True,
+    )
+    for book_id, copies, revenue in sold:
+        model.objects.filter(book_id=book_id, **key).update(
+            sold=F("sold") + copies, revenue=F("revenue") + revenue
+        )
+
+
+def _add_partner(model, change: dict, **key) -> None:
+    """Apply `change` to the partner's row of `model` under `key`, created if missing."""
+    model.objects.get_or_create(**key)
+    model.objects.filter(**key).update(**change)
 
 
 def add_months(month: date, months: int) -> date:
@@ -189,6 +183,11 @@ def _window_shared() -> date | None:
         return None
     month = row[0]
     return month if isinstance(month, date) else date.fromisoformat(month)
+
+
+def window_month() -> date | None:
+    """The last month of the trailing window (None before the first roll), unlocked."""
+    return SalesWindow.objects.filter(pk=1).values_list("month", flat=True).first()
 
 
 @transaction.atomic

@@ -11,8 +11,8 @@ from django.utils import timezone
 
 from operations.analytics.stock import _MONEY
 from operations.billing.selectors import invoiced_due
-from operations.models import Item, Kind, PartnerSalesMonth, PartnerSalesTrailing, SalesWindow
-from operations.rollups import next_month, trailing_roll, window_months
+from operations.models import Item, Kind, PartnerSalesMonth, PartnerSalesTrailing
+from operations.rollups import next_month, trailing_roll, window_month, window_months
 from operations.selectors import cents
 
 # Sales are the items of recorded sales reports (-q), dated by the report's created_at;
@@ -91,7 +91,7 @@ def with_trailing(filters: SalesFilters, today: date | None = None) -> SalesFilt
         or (split.first_month, split.last_month) != window_months(month)
     ):
         return filters
-    current = SalesWindow.objects.filter(pk=1).values_list("month", flat=True).first()
+    current = window_month()
     if current is None or current < month:
         current = trailing_roll(month=month)
     return replace(filters, window=month) if current == month else filters
