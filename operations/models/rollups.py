@@ -63,7 +63,35 @@ class PartnerStockTotal(models.Model):
         return f"{self.partner_id}: {self.held}"
 
 
-class PartnerSalesMonth(models.Model):
+class _BookSales(models.Model):
+    """Copies sold and their retail revenue (the figures of a book's sales rollups)."""
+
+    sold = models.IntegerField(_("copies sold"), default=0)
+    revenue = models.DecimalField(
+        _("revenue at retail"), max_digits=14, decimal_places=2, default=Decimal("0.00")
+    )
+
+    class Meta:
+        abstract = True
+
+
+class _PartnerSales(models.Model):
+    """A partner's figures: copies delivered, sold and their retail revenue, returned and
+    damaged (the figures of a partner's sales rollups)."""
+
+    delivered = models.IntegerField(_("copies delivered"), default=0)
+    sold = models.IntegerField(_("copies sold"), default=0)
+    revenue = models.DecimalField(
+        _("revenue at retail"), max_digits=14, decimal_places=2, default=Decimal("0.00")
+    )
+    returned = models.IntegerField(_("copies returned"), default=0)
+    damaged = models.IntegerField(_("copies damaged"), default=0)
+
+    class Meta:
+        abstract = True
+
+
+class PartnerSalesMonth(_PartnerSales):
     """One partner's month (local time): copies delivered (dated by delivery), sold and their
     retail revenue (dated by the report), returned and damaged (dated by the receipt). A void
     takes its report back out of the report's month."""
@@ -75,13 +103,6 @@ class PartnerSalesMonth(models.Model):
         verbose_name=_("partner"),
     )
     month = models.DateField(_("month"))
-    delivered = models.IntegerField(_("copies delivered"), default=0)
-    sold = models.IntegerField(_("copies sold"), default=0)
-    revenue = models.DecimalField(
-        _("revenue at retail"), max_digits=14, decimal_places=2, default=Decimal("0.00")
-    )
-    returned = models.IntegerField(_("copies returned"), default=0)
-    damaged = models.IntegerField(_("copies damaged"), default=0)
 
     class Meta:
         verbose_name = _("partner's sales per month")
@@ -102,7 +123,7 @@ class PartnerSalesMonth(models.Model):
         return f"{self.partner_id} {self.month:%Y-%m}: {self.sold}"
 
 
-class BookSalesMonth(models.Model):
+class BookSalesMonth(_BookSales):
     """One book's month (local time, dated by the report): copies sold across partners and
     their retail revenue. A void takes its report back out."""
 
@@ -113,10 +134,6 @@ class BookSalesMonth(models.Model):
         verbose_name=_("book"),
     )
     month = models.DateField(_("month"))
-    sold = models.IntegerField(_("copies sold"), default=0)
-    revenue = models.DecimalField(
-        _("revenue at retail"), max_digits=14, decimal_places=2, default=Decimal("0.00")
-    )
 
     class Meta:
         verbose_name = _("book's sales per month")
@@ -136,7 +153,7 @@ class BookSalesMonth(models.Model):
         return f"{self.book_id} {self.month:%Y-%m}: {self.sold}"
 
 
-class PartnerBookSalesMonth(models.Model):
+class PartnerBookSalesMonth(_BookSales):
     """One partner's sales of one book in a month (local time, dated by the report): copies
     sold and their retail revenue. Tells how many partners sold a book in a period."""
 
@@ -153,10 +170,6 @@ class PartnerBookSalesMonth(models.Model):
         verbose_name=_("book"),
     )
     month = models.DateField(_("month"))
-    sold = models.IntegerField(_("copies sold"), default=0)
-    revenue = models.DecimalField(
-        _("revenue at retail"), max_digits=14, decimal_places=2, default=Decimal("0.00")
-    )
 
     class Meta:
         verbose_name = _("partner's sales of a book per month")
@@ -194,7 +207,7 @@ class SalesWindow(models.Model):
         return f"{self.month:%Y-%m}"
 
 
-class BookSalesTrailing(models.Model):
+class BookSalesTrailing(_BookSales):
     """One book's sales in the twelve months ending with `window` (local time, dated by the
     report): the sum of its `BookSalesMonth` rows for those months."""
 
@@ -204,10 +217,6 @@ class BookSalesTrailing(models.Model):
         on_delete=models.CASCADE,
         related_name="trailing_sales",
         verbose_name=_("book"),
-    )
-    sold = models.IntegerField(_("copies sold"), default=0)
-    revenue = models.DecimalField(
-        _("revenue at retail"), max_digits=14, decimal_places=2, default=Decimal("0.00")
     )
 
     class Meta:
@@ -227,7 +236,7 @@ class BookSalesTrailing(models.Model):
         return f"{self.book_id} to {self.window:%Y-%m}: {self.sold}"
 
 
-class PartnerSalesTrailing(models.Model):
+class PartnerSalesTrailing(_PartnerSales):
     """One partner's twelve months ending with `window` (local time): the sum of its
     `PartnerSalesMonth` rows for those months."""
 
@@ -238,13 +247,6 @@ class PartnerSalesTrailing(models.Model):
         related_name="trailing_sales",
         verbose_name=_("partner"),
     )
-    delivered = models.IntegerField(_("copies delivered"), default=0)
-    sold = models.IntegerField(_("copies sold"), default=0)
-    revenue = models.DecimalField(
-        _("revenue at retail"), max_digits=14, decimal_places=2, default=Decimal("0.00")
-    )
-    returned = models.IntegerField(_("copies returned"), default=0)
-    damaged = models.IntegerField(_("copies damaged"), default=0)
 
     class Meta:
         verbose_name = _("partner's sales over twelve months")
